@@ -1,0 +1,215 @@
+//! Date-times on the wire: accepted in every rendering Adapty's docs show, emitted as RFC 3339
+//! in UTC with a `+00:00` offset (DESIGN.md §3.7). Precision is the microsecond, which is what
+//! Adapty emits and what both storage backends keep exactly.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// An instant in UTC, microsecond precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_offset(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_unix_micros(micros: i64) -> Self {
+        Self(micros)
+    }
+
+    pub fn unix_micros(self) -> i64 {
+        self.0
+    }
+
+    pub fn unix_millis(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    pub fn from_offset(at: OffsetDateTime) -> Self {
+        let nanos = at.unix_timestamp_nanos();
+        Self((nanos.div_euclid(1000)) as i64)
+    }
+
+    pub fn to_offset(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    pub fn plus_micros(self, micros: i64) -> Self {
+        Self(self.0.saturating_add(micros))
+    }
+
+    /// Parses any of the renderings the docs use:
+    /// `2024-01-15T10:30:00Z`, `2024-12-24T10:50:23+00:00`,
+    /// `2025-01-05T13:27:47.461425+00:00`, `2022-10-12T09:42:50.000000+0000`;
+    /// a rendering without an offset is read as UTC.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.len() < 19 || !text.is_ascii() {
+            return None;
+        }
+        let normalised = with_colon_in_offset(text);
+        if let Ok(at) = OffsetDateTime::parse(&normalised, &Rfc3339) {
+            return in_supported_range(at);
+        }
+        let naive = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        PrimitiveDateTime::parse(text, naive)
+            .ok()
+            .and_then(|at| in_supported_range(at.assume_utc()))
+    }
+
+    /// RFC 3339 in UTC with `+00:00`; microseconds only when there are any.
+    pub fn to_rfc3339(self) -> String {
+        let at = self.to_offset().to_offset(UtcOffset::UTC);
+        let (year, month, day) = (at.year(), u8::from(at.month()), at.day());
+        let (hour, minute, second) = (at.hour(), at.minute(), at.second());
+        let micros = at.microsecond();
+        if micros == 0 {
+            format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}+00:00")
+        } else {
+            format!(
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}+00:00"
+            )
+        }
+    }
+}
+
+/// Years outside 1..=9999 cannot be rendered in RFC 3339; refusing them keeps every stored
+/// value printable.
+fn in_supported_range(at: OffsetDateTime) -> Option<Timestamp> {
+    (1..=9999)
+        .contains(&at.to_offset(UtcOffset::UTC).year())
+        .then(|| Timestamp::from_offset(at))
+}
+
+/// `+0000` → `+00:00`, so the RFC 3339 parser accepts Python's `%z` rendering.
+fn with_colon_in_offset(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    if n >= 5
+        && (bytes[n - 5] == b'+' || bytes[n - 5] == b'-')
+        && bytes[n - 4..].iter().all(u8::is_ascii_digit)
+        && bytes[n - 6].is_ascii_digit()
+    {
+        format!("{}:{}", &text[..n - 2], &text[n - 2..])
+    } else {
+        text.to_owned()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).ok_or_else(|| serde::de::Error::custom("invalid date-time"))
+    }
+}
+
+/// A calendar date (`birthday`), `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarDate(Date);
+
+impl CalendarDate {
+    pub fn parse(text: &str) -> Option<Self> {
+        let format = format_description!("[year]-[month]-[day]");
+        if text.len() != 10 {
+            return None;
+        }
+        Date::parse(text, format).ok().map(Self)
+    }
+
+    pub fn to_iso(self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            u8::from(self.0.month()),
+            self.0.day()
+        )
+    }
+}
+
+impl Serialize for CalendarDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_iso())
+    }
+}
+
+impl<'de> Deserialize<'de> for CalendarDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        CalendarDate::parse(&text).ok_or_else(|| serde::de::Error::custom("invalid date"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_documented_rendering() {
+        let cases = [
+            ("2024-01-15T10:30:00Z", "2024-01-15T10:30:00+00:00"),
+            ("2024-12-24T10:50:23+00:00", "2024-12-24T10:50:23+00:00"),
+            (
+                "2025-01-05T13:27:47.461425+00:00",
+                "2025-01-05T13:27:47.461425+00:00",
+            ),
+            ("2022-10-12T09:42:50.000000+0000", "2022-10-12T09:42:50+00:00"),
+            ("2022-10-12T11:42:50+0200", "2022-10-12T09:42:50+00:00"),
+            ("2022-10-12T09:42:50", "2022-10-12T09:42:50+00:00"),
+            ("2022-10-12T09:42:50.5-01:00", "2022-10-12T10:42:50.500000+00:00"),
+        ];
+        for (input, expected) in cases {
+            let parsed = Timestamp::parse(input).unwrap_or_else(|| panic!("{input} rejected"));
+            assert_eq!(parsed.to_rfc3339(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_date_time() {
+        for input in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-01-15",
+            "2024-01-15T25:00:00Z",
+            "2024-01-15T10:30:00+99:00",
+        ] {
+            assert_eq!(Timestamp::parse(input), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(CalendarDate::parse("1991-04-17").unwrap().to_iso(), "1991-04-17");
+        assert!(CalendarDate::parse("1991-02-30").is_none());
+        assert!(CalendarDate::parse("17.04.1991").is_none());
+        assert!(CalendarDate::parse("1991-4-17").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn emitted_form_parses_back(micros in -30_000_000_000_000_000i64..200_000_000_000_000_000i64) {
+            let at = Timestamp::from_unix_micros(micros);
+            proptest::prop_assert_eq!(Timestamp::parse(&at.to_rfc3339()), Some(at));
+        }
+    }
+}

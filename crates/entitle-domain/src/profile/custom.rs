@@ -1,0 +1,97 @@
+//! Custom attributes (spec §4.2): up to 30 per profile, keys of at most 30 characters from
+//! `[A-Za-z0-9._-]`, values that are strings of at most 50 characters or numbers.
+
+use serde::{Deserialize, Serialize};
+
+/// Largest number of custom attributes one profile may hold.
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 30;
+/// Longest key, in characters.
+pub const MAX_KEY_LEN: usize = 30;
+/// Longest string value, in characters (the current spec; older docs said 30).
+pub const MAX_VALUE_LEN: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CustomAttributeKey(String);
+
+impl CustomAttributeKey {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("key must not be empty".into());
+        }
+        if text.chars().count() > MAX_KEY_LEN {
+            return Err(format!("key must be at most {MAX_KEY_LEN} characters long"));
+        }
+        if !text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err("key may contain only letters, digits, '-', '.' and '_'".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored value. Booleans and integers arrive as numbers and are kept as floats, as Adapty does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomAttributeValue {
+    Number(f64),
+    String(String),
+}
+
+impl CustomAttributeValue {
+    /// A string value; `None` for the empty string, which means "delete this key".
+    pub fn string(text: &str) -> Result<Option<Self>, String> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > MAX_VALUE_LEN {
+            return Err(format!(
+                "value must be at most {MAX_VALUE_LEN} characters long"
+            ));
+        }
+        Ok(Some(Self::String(text.to_owned())))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomAttribute {
+    pub key: CustomAttributeKey,
+    pub value: CustomAttributeValue,
+}
+
+/// One item of a request's `custom_attributes`: set the key, or delete it (`value` null or "").
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomAttributeChange {
+    pub key: CustomAttributeKey,
+    pub value: Option<CustomAttributeValue>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert!(CustomAttributeKey::parse("plan_tier-2.x").is_ok());
+        assert!(CustomAttributeKey::parse(&"k".repeat(30)).is_ok());
+        assert!(CustomAttributeKey::parse(&"k".repeat(31)).is_err());
+        assert!(CustomAttributeKey::parse("").is_err());
+        assert!(CustomAttributeKey::parse("has space").is_err());
+        assert!(CustomAttributeKey::parse("ключ").is_err());
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(CustomAttributeValue::string("").unwrap(), None);
+        assert!(CustomAttributeValue::string(&"v".repeat(50)).unwrap().is_some());
+        assert!(CustomAttributeValue::string(&"v".repeat(51)).is_err());
+        let stored = serde_json::to_string(&CustomAttributeValue::Number(12.0)).unwrap();
+        assert_eq!(stored, "12.0");
+    }
+}
