@@ -1,1 +1,27 @@
+//! entitle's HTTP surface: Adapty's server-side API v2 on axum.
+//!
+//! This is the only crate that knows axum. Handlers turn wire DTOs into domain types at the
+//! edge, call one atomic store method, and render the answer; every failure becomes Adapty's
+//! error envelope in exactly one place ([`error::ApiError`]).
 
+mod clock;
+pub mod error;
+mod extract;
+mod middleware;
+mod routes;
+mod state;
+mod wire;
+
+pub use state::ApiState;
+
+use axum::Router;
+
+/// The complete router, with its middleware, ready to serve.
+pub fn router(state: ApiState) -> Router {
+    routes::routes()
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            middleware::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}

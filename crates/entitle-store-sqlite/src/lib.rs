@@ -1,1 +1,169 @@
+//! entitle's embedded SQLite backend.
+//!
+//! All writes go through one writer thread that commits whatever has queued up as one
+//! transaction (group commit): each request's work runs in its own savepoint, so one failing
+//! request never undoes another, and no request is answered before the commit that holds it
+//! is durable. Reads run on a small pool of reader threads against the WAL.
 
+mod apps;
+mod codec;
+mod connection;
+mod migrations;
+mod profiles;
+mod readers;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::profile::{Profile, ProfilePatch};
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{AppId, KeyId};
+use entitle_store::{
+    AdminStore, ApiKeyRecord, AppRecord, DeletionReport, KeyRecord, KeyStore, NewKey, ProfileStore,
+    StoreError, StoreResult,
+};
+
+use readers::Readers;
+use writer::Writer;
+
+/// Settings of the SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    pub path: PathBuf,
+    /// Reader threads (and connections).
+    pub readers: usize,
+    /// Most requests one commit may carry.
+    pub max_batch: usize,
+}
+
+impl SqliteConfig {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            readers: 4,
+            max_batch: 256,
+        }
+    }
+}
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Readers,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its folder, and runs the migrations.
+    pub fn open(config: SqliteConfig) -> StoreResult<Self> {
+        if let Some(parent) = config.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let mut conn = connection::open(&config.path)?;
+        migrations::run(&mut conn)?;
+        let writer = Writer::start(conn, config.max_batch)?;
+        let readers = Readers::start(&config.path, config.readers.max(1))?;
+        Ok(Self {
+            writer,
+            readers,
+            path: config.path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finishes the queued writes and stops the writer; later calls answer `Unavailable`.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+
+    /// Runs the migrations of a database without starting a store.
+    pub fn migrate(path: &Path) -> StoreResult<()> {
+        let mut conn = connection::open(path)?;
+        migrations::run(&mut conn)
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn find_key(&self, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let lookup = lookup.to_owned();
+        self.readers.run(move |conn| apps::find_key(conn, &lookup)).await
+    }
+}
+
+#[async_trait]
+impl ProfileStore for SqliteStore {
+    async fn create_profile(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        patch: ProfilePatch,
+        at: Timestamp,
+    ) -> StoreResult<Profile> {
+        self.writer
+            .run(move |conn| profiles::create(conn, app, &target, patch, at))
+            .await
+    }
+
+    async fn get_profile(&self, app: AppId, target: ProfileRef) -> StoreResult<Profile> {
+        self.readers
+            .run(move |conn| profiles::get(conn, app, &target))
+            .await
+    }
+
+    async fn update_profile(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        patch: ProfilePatch,
+        at: Timestamp,
+    ) -> StoreResult<Profile> {
+        self.writer
+            .run(move |conn| profiles::update(conn, app, &target, patch, at))
+            .await
+    }
+
+    async fn delete_profile(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        deleted_by: KeyId,
+        at: Timestamp,
+    ) -> StoreResult<DeletionReport> {
+        self.writer
+            .run(move |conn| profiles::delete(conn, app, &target, deleted_by, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn create_app(&self, name: &str, first_key: NewKey, at: Timestamp) -> StoreResult<AppRecord> {
+        let name = name.to_owned();
+        self.writer
+            .run(move |conn| apps::create_app(conn, &name, &first_key, at))
+            .await
+    }
+
+    async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
+        self.readers.run(apps::list_apps).await
+    }
+
+    async fn create_key(&self, app: AppId, key: NewKey, at: Timestamp) -> StoreResult<KeyRecord> {
+        self.writer
+            .run(move |conn| apps::create_key(conn, app, &key, at))
+            .await
+    }
+
+    async fn revoke_key(&self, key: KeyId, at: Timestamp) -> StoreResult<KeyRecord> {
+        self.writer
+            .run(move |conn| apps::revoke_key(conn, key, at))
+            .await
+    }
+}

@@ -1,1 +1,60 @@
+//! The entitle binary as a library: configuration, the storage backend, and
+//! [`run`]`(config, listener, shutdown)`, the seam the tests use to start a real server on a
+//! port of their choosing.
 
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod telemetry;
+
+use std::future::Future;
+
+use anyhow::Context;
+use entitle_domain::datetime::Timestamp;
+use tokio::net::TcpListener;
+
+pub use backend::Backend;
+pub use config::{Config, DatabaseUrl};
+
+/// Opens the database (running migrations), makes the first app on an empty database, and
+/// serves the API on `listener` until `shutdown` resolves. In-flight requests finish and queued
+/// writes commit before it returns.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let backend = Backend::open(&config.database_url).await?;
+    let address = listener.local_addr().context("listener has no address")?;
+    bootstrap_first_app(&backend, address).await?;
+
+    let state = entitle_api::ApiState::new(backend.store());
+    let app = entitle_api::router(state);
+    tracing::info!(%address, database = %config.database_url.redacted(), "entitle is serving");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server failed");
+    backend.close().await;
+    tracing::info!("entitle stopped");
+    served
+}
+
+/// On first start with an empty database, create an app named `default` and show its key
+/// once, on standard output (never in the logs).
+async fn bootstrap_first_app(backend: &Backend, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let store = backend.store();
+    if !store.list_apps().await?.is_empty() {
+        return Ok(());
+    }
+    let (key, secret) = cli::keys::new_key();
+    let app = store.create_app("default", key, Timestamp::now()).await?;
+    println!(
+        "Created app `default` ({app_id}). Its secret key is shown only this once:\n\n    {secret}\n\n\
+         Try it:\n\n    curl -s -X POST http://{address}/api/v2/server-side-api/profile/ \\\n      \
+         -H 'Authorization: Api-Key {secret}' \\\n      -H 'adapty-customer-user-id: user-1'\n",
+        app_id = app.app_id,
+        secret = secret.expose(),
+    );
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The one place where failures become HTTP responses: Adapty's error envelope (spec §3.1),
+//! with `status_code` always equal to the HTTP status. Internal details are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use entitle_domain::{ErrorCode, ValidationError};
+use entitle_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401 `not_authenticated` (spec §2.2 shape A).
+    NotAuthenticated(&'static str),
+    /// 400 with the error's own code and source.
+    Invalid(ValidationError),
+    /// 404 `profile_does_not_exist`.
+    ProfileNotFound,
+    /// 413: the body is larger than the limit.
+    PayloadTooLarge,
+    /// 404 for a path entitle does not serve.
+    RouteNotFound,
+    /// 405 for a method a path does not support.
+    MethodNotAllowed,
+    /// 503: storage is shutting down or unreachable.
+    Unavailable,
+    /// 500: a fault of ours. The detail was logged where it happened.
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn parts(&self) -> (&'static str, Option<String>, String) {
+        match self {
+            ApiError::NotAuthenticated(message) => (
+                "not_authenticated",
+                Some("non_field_errors".into()),
+                (*message).to_owned(),
+            ),
+            ApiError::Invalid(error) => (error.code.as_str(), error.source.clone(), error.message.clone()),
+            ApiError::ProfileNotFound => ("profile_does_not_exist", None, "Profile not found".into()),
+            ApiError::PayloadTooLarge => (
+                "payload_too_large",
+                None,
+                format!("Request body is larger than {} bytes.", crate::extract::MAX_BODY_BYTES),
+            ),
+            ApiError::RouteNotFound => ("not_found", None, "Not found.".into()),
+            ApiError::MethodNotAllowed => ("method_not_allowed", None, "Method not allowed.".into()),
+            ApiError::Unavailable => (
+                "service_unavailable",
+                None,
+                "The service is temporarily unavailable; retry shortly.".into(),
+            ),
+            ApiError::Internal => ("server_error", None, "Internal server error.".into()),
+        }
+    }
+
+    pub fn parse(message: impl Into<String>) -> Self {
+        ApiError::Invalid(ValidationError::request(ErrorCode::ParseError, message))
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        ApiError::Invalid(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::ProfileNotFound => ApiError::ProfileNotFound,
+            StoreError::CustomerUserIdTaken => ApiError::Invalid(ValidationError::field(
+                "adapty-customer-user-id",
+                "This customer user id already belongs to another profile; profiles are never merged.",
+            )),
+            StoreError::Invalid(error) => ApiError::Invalid(error),
+            // The key authenticated, but its app or the key itself is gone: treat as unknown.
+            StoreError::AppNotFound | StoreError::KeyNotFound => {
+                ApiError::NotAuthenticated("Invalid API key.")
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "storage unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Backend(detail) => {
+                tracing::error!(%detail, "storage failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (code, source, message) = self.parts();
+        let body = Envelope {
+            errors: [EnvelopeItem {
+                source,
+                errors: [message],
+            }],
+            error_code: code,
+            status_code: status.as_u16(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Field order as in Adapty's documents: `errors`, `error_code`, `status_code`.
+#[derive(Serialize)]
+struct Envelope {
+    errors: [EnvelopeItem; 1],
+    error_code: &'static str,
+    status_code: u16,
+}
+
+#[derive(Serialize)]
+struct EnvelopeItem {
+    source: Option<String>,
+    errors: [String; 1],
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

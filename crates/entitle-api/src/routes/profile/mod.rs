@@ -1,0 +1,16 @@
+//! `/api/v2/server-side-api/profile/`: create, get, update, delete (spec §5.1–5.4).
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod update;
+
+use axum::Json;
+use entitle_domain::profile::Profile;
+
+use crate::state::ApiState;
+use crate::wire::profile_response::{ProfileEnvelope, render};
+
+fn respond(state: &ApiState, profile: &Profile) -> Json<ProfileEnvelope> {
+    Json(render(profile, state.clock.now_millis()))
+}

@@ -1,0 +1,5 @@
+//! Wire DTOs: request bodies read field by field into domain types, and response bodies.
+
+pub mod fields;
+pub mod profile_request;
+pub mod profile_response;

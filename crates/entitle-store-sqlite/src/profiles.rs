@@ -1,0 +1,293 @@
+//! The profile lifecycle in SQL. Every function runs inside the caller's transaction.
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::keys::keyed_hash;
+use entitle_domain::profile::{Profile, ProfileAttributes, ProfilePatch};
+use entitle_domain::resolve::{
+    CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
+};
+use entitle_domain::{AppId, CustomerUserId, KeyId, ProfileId};
+use entitle_store::{DeletionCounts, DeletionReport, StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::apps::app_pk;
+use crate::codec::{backend, micros, timestamp, uuid_column};
+
+/// A profile row as stored.
+struct Row {
+    identity: ProfileIdentity,
+    attributes: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "profile_id, customer_user_id, attributes, created_at, updated_at";
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let customer_user_id: Option<String> = row.get(1)?;
+    Ok(Row {
+        identity: ProfileIdentity {
+            profile_id: ProfileId::from_uuid(uuid_column(row, 0)?),
+            customer_user_id: customer_user_id.and_then(|text| CustomerUserId::parse(&text).ok()),
+        },
+        attributes: row.get(2)?,
+        created_at: row.get(3)?,
+        updated_at: row.get(4)?,
+    })
+}
+
+fn by_id(conn: &Connection, app_pk: i64, id: ProfileId) -> StoreResult<Option<Row>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND profile_id = ?2"
+    ))
+    .map_err(backend)?
+    .query_row(params![app_pk, id.as_bytes()], read_row)
+    .optional()
+    .map_err(backend)
+}
+
+fn by_customer_user_id(
+    conn: &Connection,
+    app_pk: i64,
+    cuid: &CustomerUserId,
+) -> StoreResult<Option<Row>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND customer_user_id = ?2"
+    ))
+    .map_err(backend)?
+    .query_row(params![app_pk, cuid.as_str()], read_row)
+    .optional()
+    .map_err(backend)
+}
+
+/// The rows the headers point at: by profile id and by customer user id.
+fn candidates(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<(Option<Row>, Option<Row>)> {
+    let id_row = match target.profile_id() {
+        Some(id) => by_id(conn, app_pk, id)?,
+        None => None,
+    };
+    let cuid_row = match target.customer_user_id() {
+        Some(cuid) => match &id_row {
+            Some(row) if row.identity.customer_user_id.as_ref() == Some(cuid) => None,
+            _ => by_customer_user_id(conn, app_pk, cuid)?,
+        },
+        None => None,
+    };
+    Ok((id_row, cuid_row))
+}
+
+fn resolve_error(error: ResolveError) -> StoreError {
+    match error {
+        ResolveError::NotFound => StoreError::ProfileNotFound,
+        ResolveError::CustomerUserIdTaken => StoreError::CustomerUserIdTaken,
+    }
+}
+
+/// Finds the existing profile a request names.
+fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<Row> {
+    let (id_row, cuid_row) = candidates(conn, app_pk, target)?;
+    let chosen = resolve_existing(
+        target,
+        id_row.as_ref().map(|r| &r.identity),
+        cuid_row.as_ref().map(|r| &r.identity).or(id_row.as_ref().map(|r| &r.identity)),
+    )
+    .map_err(resolve_error)?;
+    [id_row, cuid_row]
+        .into_iter()
+        .flatten()
+        .find(|row| row.identity.profile_id == chosen)
+        .ok_or(StoreError::ProfileNotFound)
+}
+
+fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
+    let attributes: ProfileAttributes = serde_json::from_str(&row.attributes)
+        .map_err(|e| StoreError::Backend(format!("stored profile attributes unreadable: {e}")))?;
+    Ok(Profile {
+        app_id: app,
+        profile_id: row.identity.profile_id,
+        customer_user_id: row.identity.customer_user_id,
+        attributes,
+        created_at: timestamp(row.created_at),
+        updated_at: timestamp(row.updated_at),
+    })
+}
+
+fn encode(attributes: &ProfileAttributes) -> StoreResult<String> {
+    serde_json::to_string(attributes).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+pub fn get(conn: &Connection, app: AppId, target: &ProfileRef) -> StoreResult<Profile> {
+    let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
+    let row = resolve(conn, app_pk, target)?;
+    to_profile(app, row)
+}
+
+pub fn create(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    patch: ProfilePatch,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let app_pk = app_pk(conn, app)?;
+    let (id_row, cuid_row) = candidates(conn, app_pk, target)?;
+    let plan = plan_create(
+        target,
+        id_row.as_ref().map(|r| &r.identity),
+        cuid_row.as_ref().map(|r| &r.identity).or(id_row.as_ref().map(|r| &r.identity)),
+        ProfileId::new_random(),
+    )
+    .map_err(resolve_error)?;
+    match plan {
+        CreatePlan::UseExisting(id) => {
+            let row = [id_row, cuid_row]
+                .into_iter()
+                .flatten()
+                .find(|row| row.identity.profile_id == id)
+                .ok_or(StoreError::ProfileNotFound)?;
+            write_update(conn, app, app_pk, row, None, patch, at)
+        }
+        CreatePlan::AttachCustomerUserId(id) => {
+            let row = id_row.ok_or(StoreError::ProfileNotFound)?;
+            debug_assert_eq!(row.identity.profile_id, id);
+            let cuid = target.customer_user_id().cloned();
+            write_update(conn, app, app_pk, row, cuid, patch, at)
+        }
+        CreatePlan::CreateNew(id) => {
+            let mut attributes = ProfileAttributes::default();
+            attributes.apply(patch)?;
+            let cuid = target.customer_user_id().cloned();
+            conn.prepare_cached(
+                "INSERT INTO profiles (app_pk, profile_id, customer_user_id, attributes, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                app_pk,
+                id.as_bytes(),
+                cuid.as_ref().map(CustomerUserId::as_str),
+                encode(&attributes)?,
+                micros(at)
+            ])
+            .map_err(backend)?;
+            Ok(Profile {
+                app_id: app,
+                profile_id: id,
+                customer_user_id: cuid,
+                attributes,
+                created_at: at,
+                updated_at: at,
+            })
+        }
+    }
+}
+
+pub fn update(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    patch: ProfilePatch,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
+    let row = resolve(conn, app_pk, target)?;
+    write_update(conn, app, app_pk, row, None, patch, at)
+}
+
+/// Applies a patch (and, for an anonymous profile being identified, its new customer user id).
+fn write_update(
+    conn: &Connection,
+    app: AppId,
+    app_pk: i64,
+    row: Row,
+    attach: Option<CustomerUserId>,
+    patch: ProfilePatch,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let mut profile = to_profile(app, row)?;
+    profile.attributes.apply(patch)?;
+    if profile.customer_user_id.is_none() {
+        profile.customer_user_id = attach;
+    }
+    profile.updated_at = at;
+    conn.prepare_cached(
+        "UPDATE profiles SET customer_user_id = ?3, attributes = ?4, updated_at = ?5
+          WHERE app_pk = ?1 AND profile_id = ?2",
+    )
+    .map_err(backend)?
+    .execute(params![
+        app_pk,
+        profile.profile_id.as_bytes(),
+        profile.customer_user_id.as_ref().map(CustomerUserId::as_str),
+        encode(&profile.attributes)?,
+        micros(at)
+    ])
+    .map_err(backend)?;
+    Ok(profile)
+}
+
+pub fn delete(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    deleted_by: KeyId,
+    at: Timestamp,
+) -> StoreResult<DeletionReport> {
+    let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
+    let row = resolve(conn, app_pk, target)?;
+    let profile = to_profile(app, row)?;
+    conn.prepare_cached("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")
+        .map_err(backend)?
+        .execute(params![app_pk, profile.profile_id.as_bytes()])
+        .map_err(backend)?;
+
+    let counts = DeletionCounts {
+        custom_attributes: profile.attributes.custom_attributes.len() as u32,
+        installations: profile.attributes.installations.len() as u32,
+    };
+    let report = DeletionReport {
+        deletion_id: uuid::Uuid::now_v7(),
+        profile_id: profile.profile_id,
+        deleted_at: at,
+        counts,
+    };
+    record_deletion(conn, app_pk, &report, deleted_by)?;
+    Ok(report)
+}
+
+fn record_deletion(
+    conn: &Connection,
+    app_pk: i64,
+    report: &DeletionReport,
+    deleted_by: KeyId,
+) -> StoreResult<()> {
+    let record_key: Vec<u8> = conn
+        .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
+        .map_err(backend)?
+        .query_row([app_pk], |row| row.get(0))
+        .map_err(backend)?;
+    let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
+    let counts = serde_json::json!({
+        "custom_attributes": report.counts.custom_attributes,
+        "installations": report.counts.installations,
+    })
+    .to_string();
+    conn.prepare_cached(
+        "INSERT INTO deletion_records
+             (app_pk, deletion_seq, deletion_id, profile_hash, deleted_by, deleted_at, counts)
+         VALUES (?1,
+                 COALESCE((SELECT MAX(deletion_seq) FROM deletion_records WHERE app_pk = ?1), 0) + 1,
+                 ?2, ?3, ?4, ?5, ?6)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        app_pk,
+        report.deletion_id.as_bytes(),
+        profile_hash,
+        deleted_by.as_bytes(),
+        micros(report.deleted_at),
+        counts
+    ])
+    .map_err(backend)?;
+    Ok(())
+}

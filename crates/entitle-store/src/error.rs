@@ -1,0 +1,25 @@
+use entitle_domain::ValidationError;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What can go wrong below the API. Client-caused cases are distinct variants so the API can
+/// answer them precisely; everything else is a backend failure whose detail is logged, never
+/// shown to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("profile not found")]
+    ProfileNotFound,
+    #[error("the customer user id belongs to another profile")]
+    CustomerUserIdTaken,
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("app not found")]
+    AppNotFound,
+    #[error("key not found")]
+    KeyNotFound,
+    /// The backend is shutting down or cannot be reached.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+}

@@ -1,0 +1,50 @@
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::keys::SecretHash;
+use entitle_domain::{AppId, KeyId, ProfileId};
+
+/// A stored API key as the authentication step sees it.
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    pub key_id: KeyId,
+    pub app_id: AppId,
+    pub secret_hash: SecretHash,
+    pub revoked: bool,
+}
+
+/// A key to store: its public lookup part and the hash of the whole secret.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key_id: KeyId,
+    pub lookup: String,
+    pub secret_hash: SecretHash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRecord {
+    pub app_id: AppId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub key_id: KeyId,
+    pub app_id: AppId,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What one deletion removed, detached and cancelled. Counts only: no personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletionCounts {
+    pub custom_attributes: u32,
+    pub installations: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionReport {
+    pub deletion_id: uuid::Uuid,
+    pub profile_id: ProfileId,
+    pub deleted_at: Timestamp,
+    pub counts: DeletionCounts,
+}

@@ -1,0 +1,47 @@
+use entitle_domain::datetime::Timestamp;
+use serde_json::json;
+
+use super::keys::new_key;
+use super::output::print;
+use crate::backend::Backend;
+use crate::config::DatabaseUrl;
+
+pub async fn create(database_url: &DatabaseUrl, name: &str, json: bool) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "an app needs a non-empty --name");
+    let backend = Backend::open(database_url).await?;
+    let (key, secret) = new_key();
+    let app = backend.store().create_app(name, key, Timestamp::now()).await;
+    backend.close().await;
+    let app = app?;
+    let value = json!({ "app_id": app.app_id.to_string(), "secret_key": secret.expose() });
+    print(json, &value, || value.to_string());
+    if !json {
+        eprintln!("Store the secret key now: it is not shown again.");
+    }
+    Ok(())
+}
+
+pub async fn list(database_url: &DatabaseUrl, json: bool) -> anyhow::Result<()> {
+    let backend = Backend::open(database_url).await?;
+    let apps = backend.store().list_apps().await;
+    backend.close().await;
+    let apps = apps?;
+    let value = json!(
+        apps.iter()
+            .map(|app| json!({
+                "app_id": app.app_id.to_string(),
+                "name": app.name,
+                "created_at": app.created_at.to_rfc3339(),
+            }))
+            .collect::<Vec<_>>()
+    );
+    print(json, &value, || {
+        let mut lines = vec![format!("{:<36}  {:<25}  NAME", "APP_ID", "CREATED_AT")];
+        lines.extend(apps.iter().map(|app| {
+            format!("{}  {}  {}", app.app_id, app.created_at.to_rfc3339(), app.name)
+        }));
+        lines.join("\n")
+    });
+    Ok(())
+}

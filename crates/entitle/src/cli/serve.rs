@@ -1,0 +1,44 @@
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+use crate::backend::Backend;
+use crate::config::{Config, DatabaseUrl};
+
+pub async fn serve(database_url: DatabaseUrl, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let config = Config { listen, database_url };
+    crate::run(config, listener, shutdown_signal()).await
+}
+
+pub async fn migrate(database_url: &DatabaseUrl) -> anyhow::Result<()> {
+    let backend = Backend::open(database_url).await?;
+    backend.close().await;
+    eprintln!("the database at {database_url} is up to date");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
