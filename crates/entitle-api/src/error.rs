@@ -48,15 +48,26 @@ impl ApiError {
                 Some("non_field_errors".into()),
                 (*message).to_owned(),
             ),
-            ApiError::Invalid(error) => (error.code.as_str(), error.source.clone(), error.message.clone()),
-            ApiError::ProfileNotFound => ("profile_does_not_exist", None, "Profile not found".into()),
+            ApiError::Invalid(error) => (
+                error.code.as_str(),
+                error.source.clone(),
+                error.message.clone(),
+            ),
+            ApiError::ProfileNotFound => {
+                ("profile_does_not_exist", None, "Profile not found".into())
+            }
             ApiError::PayloadTooLarge => (
                 "payload_too_large",
                 None,
-                format!("Request body is larger than {} bytes.", crate::extract::MAX_BODY_BYTES),
+                format!(
+                    "Request body is larger than {} bytes.",
+                    crate::extract::MAX_BODY_BYTES
+                ),
             ),
             ApiError::RouteNotFound => ("not_found", None, "Not found.".into()),
-            ApiError::MethodNotAllowed => ("method_not_allowed", None, "Method not allowed.".into()),
+            ApiError::MethodNotAllowed => {
+                ("method_not_allowed", None, "Method not allowed.".into())
+            }
             ApiError::Unavailable => (
                 "service_unavailable",
                 None,

@@ -34,7 +34,10 @@ impl ApiSecret {
         let (lookup, secret) = rest.split_once('.')?;
         let well_formed = lookup.len() == LOOKUP_LEN
             && secret.len() == SECRET_LEN
-            && lookup.bytes().chain(secret.bytes()).all(|b| b.is_ascii_alphanumeric());
+            && lookup
+                .bytes()
+                .chain(secret.bytes())
+                .all(|b| b.is_ascii_alphanumeric());
         well_formed.then(|| Self(text.to_owned()))
     }
 
@@ -127,7 +130,9 @@ mod tests {
         ] {
             assert!(ApiSecret::parse(text).is_none(), "{text}");
         }
-        assert!(ApiSecret::parse("secret_live_BEHrYLTr.ce5zuDEWz06lFRNiaJC8mrLtL8fUwswD").is_some());
+        assert!(
+            ApiSecret::parse("secret_live_BEHrYLTr.ce5zuDEWz06lFRNiaJC8mrLtL8fUwswD").is_some()
+        );
     }
 
     #[test]

@@ -56,7 +56,9 @@ pub fn resolve_existing(
 ) -> Result<ProfileId, ResolveError> {
     match target {
         ProfileRef::Id(_) => by_id.map(|p| p.profile_id).ok_or(ResolveError::NotFound),
-        ProfileRef::CustomerUserId(_) => by_cuid.map(|p| p.profile_id).ok_or(ResolveError::NotFound),
+        ProfileRef::CustomerUserId(_) => {
+            by_cuid.map(|p| p.profile_id).ok_or(ResolveError::NotFound)
+        }
         ProfileRef::Both(_, cuid) => {
             let profile = by_id.ok_or(ResolveError::NotFound)?;
             match &profile.customer_user_id {
@@ -134,8 +136,14 @@ mod tests {
         let anonymous = identity(p, None);
         let known = identity(p, Some("u1"));
 
-        assert_eq!(resolve_existing(&ProfileRef::Id(p), Some(&anonymous), None), Ok(p));
-        assert_eq!(resolve_existing(&ProfileRef::Id(p), None, None), Err(ResolveError::NotFound));
+        assert_eq!(
+            resolve_existing(&ProfileRef::Id(p), Some(&anonymous), None),
+            Ok(p)
+        );
+        assert_eq!(
+            resolve_existing(&ProfileRef::Id(p), None, None),
+            Err(ResolveError::NotFound)
+        );
         assert_eq!(
             resolve_existing(&ProfileRef::CustomerUserId(cuid("u1")), None, Some(&known)),
             Ok(p)
@@ -162,14 +170,25 @@ mod tests {
         let fresh = ProfileId::new_random();
         let by_cuid = ProfileRef::CustomerUserId(cuid("u1"));
 
-        assert_eq!(plan_create(&by_cuid, None, None, fresh), Ok(CreatePlan::CreateNew(fresh)));
+        assert_eq!(
+            plan_create(&by_cuid, None, None, fresh),
+            Ok(CreatePlan::CreateNew(fresh))
+        );
         assert_eq!(
             plan_create(&by_cuid, None, Some(&identity(q, Some("u1"))), fresh),
             Ok(CreatePlan::UseExisting(q))
         );
-        assert_eq!(plan_create(&ProfileRef::Id(p), None, None, fresh), Ok(CreatePlan::CreateNew(p)));
         assert_eq!(
-            plan_create(&ProfileRef::Both(p, cuid("u1")), Some(&identity(p, None)), None, fresh),
+            plan_create(&ProfileRef::Id(p), None, None, fresh),
+            Ok(CreatePlan::CreateNew(p))
+        );
+        assert_eq!(
+            plan_create(
+                &ProfileRef::Both(p, cuid("u1")),
+                Some(&identity(p, None)),
+                None,
+                fresh
+            ),
             Ok(CreatePlan::AttachCustomerUserId(p))
         );
         assert_eq!(
@@ -186,7 +205,12 @@ mod tests {
             Err(ResolveError::NotFound)
         );
         assert_eq!(
-            plan_create(&ProfileRef::Both(p, cuid("u1")), Some(&identity(p, Some("u1"))), None, fresh),
+            plan_create(
+                &ProfileRef::Both(p, cuid("u1")),
+                Some(&identity(p, Some("u1"))),
+                None,
+                fresh
+            ),
             Ok(CreatePlan::UseExisting(p))
         );
     }

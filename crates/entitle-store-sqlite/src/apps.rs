@@ -37,9 +37,18 @@ pub fn app_pk(conn: &Connection, app: AppId) -> StoreResult<i64> {
         .ok_or(StoreError::AppNotFound)
 }
 
-pub fn create_app(conn: &Connection, name: &str, key: &NewKey, at: Timestamp) -> StoreResult<AppRecord> {
+pub fn create_app(
+    conn: &Connection,
+    name: &str,
+    key: &NewKey,
+    at: Timestamp,
+) -> StoreResult<AppRecord> {
     let app_id = AppId::new_random();
-    let record_key: Vec<u8> = [*uuid::Uuid::new_v4().as_bytes(), *uuid::Uuid::new_v4().as_bytes()].concat();
+    let record_key: Vec<u8> = [
+        *uuid::Uuid::new_v4().as_bytes(),
+        *uuid::Uuid::new_v4().as_bytes(),
+    ]
+    .concat();
     conn.execute(
         "INSERT INTO apps (app_id, name, record_key, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![app_id.as_bytes(), name, record_key, micros(at)],
@@ -69,7 +78,12 @@ pub fn list_apps(conn: &Connection) -> StoreResult<Vec<AppRecord>> {
     rows.collect::<Result<_, _>>().map_err(backend)
 }
 
-pub fn create_key(conn: &Connection, app: AppId, key: &NewKey, at: Timestamp) -> StoreResult<KeyRecord> {
+pub fn create_key(
+    conn: &Connection,
+    app: AppId,
+    key: &NewKey,
+    at: Timestamp,
+) -> StoreResult<KeyRecord> {
     let app_pk = app_pk(conn, app)?;
     insert_key(conn, app_pk, key, at)?;
     Ok(KeyRecord {
@@ -84,7 +98,13 @@ fn insert_key(conn: &Connection, app_pk: i64, key: &NewKey, at: Timestamp) -> St
     conn.execute(
         "INSERT INTO api_keys (lookup, key_id, app_pk, secret_sha256, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key.lookup, key.key_id.as_bytes(), app_pk, key.secret_hash.0, micros(at)],
+        params![
+            key.lookup,
+            key.key_id.as_bytes(),
+            app_pk,
+            key.secret_hash.0,
+            micros(at)
+        ],
     )
     .map_err(backend)?;
     Ok(())

@@ -16,7 +16,6 @@ pub fn timestamp(micros: i64) -> Timestamp {
     Timestamp::from_unix_micros(micros)
 }
 
-
 /// Column-read helper: converts a stored uuid blob inside a row mapper.
 pub fn uuid_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<uuid::Uuid> {
     let bytes: [u8; 16] = row.get(index)?;

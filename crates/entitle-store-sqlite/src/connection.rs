@@ -14,7 +14,8 @@ use crate::codec::backend;
 pub fn open(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(backend)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -30,6 +31,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
 /// A reader: same file, query-only, so a bug can never write through it.
 pub fn open_reader(path: &Path) -> StoreResult<Connection> {
     let conn = open(path)?;
-    conn.execute_batch("PRAGMA query_only = ON;").map_err(backend)?;
+    conn.execute_batch("PRAGMA query_only = ON;")
+        .map_err(backend)?;
     Ok(conn)
 }

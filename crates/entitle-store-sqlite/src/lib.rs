@@ -93,7 +93,9 @@ impl SqliteStore {
 impl KeyStore for SqliteStore {
     async fn find_key(&self, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let lookup = lookup.to_owned();
-        self.readers.run(move |conn| apps::find_key(conn, &lookup)).await
+        self.readers
+            .run(move |conn| apps::find_key(conn, &lookup))
+            .await
     }
 }
 
@@ -144,7 +146,12 @@ impl ProfileStore for SqliteStore {
 
 #[async_trait]
 impl AdminStore for SqliteStore {
-    async fn create_app(&self, name: &str, first_key: NewKey, at: Timestamp) -> StoreResult<AppRecord> {
+    async fn create_app(
+        &self,
+        name: &str,
+        first_key: NewKey,
+        at: Timestamp,
+    ) -> StoreResult<AppRecord> {
         let name = name.to_owned();
         self.writer
             .run(move |conn| apps::create_app(conn, &name, &first_key, at))

@@ -24,7 +24,11 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
     )
     .map_err(backend)?;
     let current: i64 = tx
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |row| row.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |row| row.get(0),
+        )
         .map_err(backend)?;
     if current > latest() {
         return Err(StoreError::Unavailable(format!(

@@ -61,7 +61,11 @@ fn by_customer_user_id(
 }
 
 /// The rows the headers point at: by profile id and by customer user id.
-fn candidates(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<(Option<Row>, Option<Row>)> {
+fn candidates(
+    conn: &Connection,
+    app_pk: i64,
+    target: &ProfileRef,
+) -> StoreResult<(Option<Row>, Option<Row>)> {
     let id_row = match target.profile_id() {
         Some(id) => by_id(conn, app_pk, id)?,
         None => None,
@@ -89,7 +93,10 @@ fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<R
     let chosen = resolve_existing(
         target,
         id_row.as_ref().map(|r| &r.identity),
-        cuid_row.as_ref().map(|r| &r.identity).or(id_row.as_ref().map(|r| &r.identity)),
+        cuid_row
+            .as_ref()
+            .map(|r| &r.identity)
+            .or(id_row.as_ref().map(|r| &r.identity)),
     )
     .map_err(resolve_error)?;
     [id_row, cuid_row]
@@ -134,7 +141,10 @@ pub fn create(
     let plan = plan_create(
         target,
         id_row.as_ref().map(|r| &r.identity),
-        cuid_row.as_ref().map(|r| &r.identity).or(id_row.as_ref().map(|r| &r.identity)),
+        cuid_row
+            .as_ref()
+            .map(|r| &r.identity)
+            .or(id_row.as_ref().map(|r| &r.identity)),
         ProfileId::new_random(),
     )
     .map_err(resolve_error)?;
@@ -218,7 +228,10 @@ fn write_update(
     .execute(params![
         app_pk,
         profile.profile_id.as_bytes(),
-        profile.customer_user_id.as_ref().map(CustomerUserId::as_str),
+        profile
+            .customer_user_id
+            .as_ref()
+            .map(CustomerUserId::as_str),
         encode(&profile.attributes)?,
         micros(at)
     ])

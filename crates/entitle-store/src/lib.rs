@@ -61,7 +61,12 @@ pub trait ProfileStore: Send + Sync {
 #[async_trait]
 pub trait AdminStore: Send + Sync {
     /// A new app with its first key, in one transaction.
-    async fn create_app(&self, name: &str, first_key: NewKey, at: Timestamp) -> StoreResult<AppRecord>;
+    async fn create_app(
+        &self,
+        name: &str,
+        first_key: NewKey,
+        at: Timestamp,
+    ) -> StoreResult<AppRecord>;
     async fn list_apps(&self) -> StoreResult<Vec<AppRecord>>;
     async fn create_key(&self, app: AppId, key: NewKey, at: Timestamp) -> StoreResult<KeyRecord>;
     /// Revokes a key at once; revoking a revoked key is not an error.

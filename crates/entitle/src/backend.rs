@@ -18,10 +18,11 @@ impl Backend {
         match url {
             DatabaseUrl::Sqlite(path) => {
                 let path = path.clone();
-                let store = tokio::task::spawn_blocking(move || SqliteStore::open(SqliteConfig::new(path)))
-                    .await
-                    .context("opening the database panicked")?
-                    .with_context(|| format!("cannot open {url}"))?;
+                let store =
+                    tokio::task::spawn_blocking(move || SqliteStore::open(SqliteConfig::new(path)))
+                        .await
+                        .context("opening the database panicked")?
+                        .with_context(|| format!("cannot open {url}"))?;
                 Ok(Self::Sqlite(Arc::new(store)))
             }
             DatabaseUrl::Postgres(_) => {

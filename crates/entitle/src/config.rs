@@ -33,7 +33,10 @@ impl DatabaseUrl {
             return Err("the SQLite URL names no file".into());
         }
         if path.contains("://") {
-            return Err(format!("unsupported database URL scheme in `{}`", redact(text)));
+            return Err(format!(
+                "unsupported database URL scheme in `{}`",
+                redact(text)
+            ));
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -99,8 +102,14 @@ mod tests {
             DatabaseUrl::parse(DEFAULT_DATABASE_URL).unwrap(),
             DatabaseUrl::Sqlite("./entitle-data/entitle.db".into())
         );
-        assert_eq!(DatabaseUrl::parse("sqlite:x.db").unwrap(), DatabaseUrl::Sqlite("x.db".into()));
-        assert_eq!(DatabaseUrl::parse("/tmp/e.db").unwrap(), DatabaseUrl::Sqlite("/tmp/e.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("/tmp/e.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/e.db".into())
+        );
         assert!(matches!(
             DatabaseUrl::parse("postgres://u:pw@127.0.0.1/test").unwrap(),
             DatabaseUrl::Postgres(_)

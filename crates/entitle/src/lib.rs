@@ -42,7 +42,10 @@ pub async fn run(
 
 /// On first start with an empty database, create an app named `default` and show its key
 /// once, on standard output (never in the logs).
-async fn bootstrap_first_app(backend: &Backend, address: std::net::SocketAddr) -> anyhow::Result<()> {
+async fn bootstrap_first_app(
+    backend: &Backend,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<()> {
     let store = backend.store();
     if !store.list_apps().await?.is_empty() {
         return Ok(());

@@ -26,8 +26,13 @@ impl FromRequestParts<ApiState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let mut values = parts.headers.get_all(axum::http::header::AUTHORIZATION).iter();
-        let header = values.next().ok_or(ApiError::NotAuthenticated(NOT_PROVIDED))?;
+        let mut values = parts
+            .headers
+            .get_all(axum::http::header::AUTHORIZATION)
+            .iter();
+        let header = values
+            .next()
+            .ok_or(ApiError::NotAuthenticated(NOT_PROVIDED))?;
         if values.next().is_some() {
             return Err(ApiError::NotAuthenticated(INVALID));
         }
@@ -77,6 +82,9 @@ mod tests {
         assert!(parse_api_key_header(&format!("api-key {key}")).is_some());
         assert!(parse_api_key_header(&format!("Bearer {key}")).is_none());
         assert!(parse_api_key_header(key).is_none());
-        assert!(parse_api_key_header("Api-Key public_live_BEHrYLTr.ce5zuDEWz06lFRNiaJC8mrLtL8fUwswD").is_none());
+        assert!(
+            parse_api_key_header("Api-Key public_live_BEHrYLTr.ce5zuDEWz06lFRNiaJC8mrLtL8fUwswD")
+                .is_none()
+        );
     }
 }

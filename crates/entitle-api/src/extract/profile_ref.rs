@@ -35,8 +35,9 @@ pub fn profile_ref(headers: &HeaderMap) -> Result<ProfileRef, ApiError> {
         .transpose()?;
     let customer_user_id = header_text(headers, CUSTOMER_USER_ID)?
         .map(|text| {
-            CustomerUserId::parse(text)
-                .map_err(|why| ValidationError::field(CUSTOMER_USER_ID, format!("{CUSTOMER_USER_ID} {why}")))
+            CustomerUserId::parse(text).map_err(|why| {
+                ValidationError::field(CUSTOMER_USER_ID, format!("{CUSTOMER_USER_ID} {why}"))
+            })
         })
         .transpose()?;
     match (profile_id, customer_user_id) {
@@ -62,7 +63,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PlatformHeader {
         let platform = header_text(&parts.headers, PLATFORM)?
             .map(|text| {
                 Platform::parse(text).ok_or_else(|| {
-                    ValidationError::new(ErrorCode::Enum, PLATFORM, permitted_message(Platform::PERMITTED))
+                    ValidationError::new(
+                        ErrorCode::Enum,
+                        PLATFORM,
+                        permitted_message(Platform::PERMITTED),
+                    )
                 })
             })
             .transpose()?;
@@ -80,7 +85,10 @@ pub fn permitted_message(permitted: &[&str]) -> String {
 
 /// A header's text: absent or blank counts as not sent; several different values, or bytes that
 /// are not text, are a client mistake naming the header.
-fn header_text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, ApiError> {
+fn header_text<'a>(
+    headers: &'a HeaderMap,
+    name: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
     let mut chosen: Option<&str> = None;
     for value in headers.get_all(name) {
         let text = std::str::from_utf8(value.as_bytes())
@@ -91,7 +99,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<
         }
         match chosen {
             Some(previous) if previous != text => {
-                return Err(ValidationError::field(name, format!("{name} was sent more than once with different values")).into());
+                return Err(ValidationError::field(
+                    name,
+                    format!("{name} was sent more than once with different values"),
+                )
+                .into());
             }
             _ => chosen = Some(text),
         }

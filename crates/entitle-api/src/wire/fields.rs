@@ -1,7 +1,6 @@
 //! Reading a JSON object field by field, so that every mistake names its field (`source`) and
 //! says what was expected. Nested objects report dotted sources (`installation_meta.device_id`).
 
-use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::Patch;
 use entitle_domain::{ErrorCode, ValidationError};
 use serde_json::{Map, Value};
@@ -16,7 +15,10 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(object: &'a Map<String, Value>) -> Self {
-        Self { object, prefix: None }
+        Self {
+            object,
+            prefix: None,
+        }
     }
 
     /// The fields of a nested object, reporting sources as `parent.field`.
@@ -42,7 +44,12 @@ impl<'a> Fields<'a> {
         ValidationError::field(self.source(name), message)
     }
 
-    pub fn invalid_as(&self, code: ErrorCode, name: &str, message: impl Into<String>) -> ValidationError {
+    pub fn invalid_as(
+        &self,
+        code: ErrorCode,
+        name: &str,
+        message: impl Into<String>,
+    ) -> ValidationError {
         ValidationError::new(code, self.source(name), message)
     }
 
@@ -87,7 +94,10 @@ impl<'a> Fields<'a> {
         if text.chars().count() > MAX_TEXT_LEN {
             return Err(self.invalid(
                 name,
-                format!("{} must be at most {MAX_TEXT_LEN} characters long", self.source(name)),
+                format!(
+                    "{} must be at most {MAX_TEXT_LEN} characters long",
+                    self.source(name)
+                ),
             ));
         }
         Ok(text.to_owned())
@@ -105,14 +115,6 @@ impl<'a> Fields<'a> {
         value
             .as_bool()
             .ok_or_else(|| self.invalid(name, format!("{} must be a boolean", self.source(name))))
-    }
-
-    /// A date-time in any of the accepted renderings (`datetime` error otherwise).
-    pub fn datetime_value(&self, name: &str, value: &Value) -> Result<Timestamp, ValidationError> {
-        let text = self.as_str(name, value)?;
-        Timestamp::parse(text).ok_or_else(|| {
-            self.invalid_as(ErrorCode::Datetime, name, "invalid datetime format")
-        })
     }
 
     /// A closed set of strings (`enum` error otherwise, listing what is permitted).

@@ -22,16 +22,19 @@ pub fn read_profile_request(
             f.enum_value("gender", v, Gender::parse, Gender::PERMITTED)
         })?,
         email: f.patch_str("email", |text| {
-            Email::parse(text).ok_or_else(|| f.invalid("email", "value is not a valid email address"))
+            Email::parse(text)
+                .ok_or_else(|| f.invalid("email", "value is not a valid email address"))
         })?,
         phone_number: f.patch_text("phone_number")?,
         birthday: f.patch_str("birthday", |text| {
-            CalendarDate::parse(text)
-                .ok_or_else(|| f.invalid("birthday", "birthday must be a date in the form YYYY-MM-DD"))
+            CalendarDate::parse(text).ok_or_else(|| {
+                f.invalid("birthday", "birthday must be a date in the form YYYY-MM-DD")
+            })
         })?,
         ip_country: country(&f, "ip_country")?,
         ip_v4_address: f.patch_str("ip_v4_address", |text| {
-            Ipv4::parse(text).ok_or_else(|| f.invalid("ip_v4_address", "value is not a valid IPv4 address"))
+            Ipv4::parse(text)
+                .ok_or_else(|| f.invalid("ip_v4_address", "value is not a valid IPv4 address"))
         })?,
         store_country: country(&f, "store_country")?,
         store: f.patch("store", |v| {
@@ -53,17 +56,26 @@ pub fn read_profile_request(
                     )
                 })
         })?,
-        analytics_disabled: f.patch("analytics_disabled", |v| f.bool_value("analytics_disabled", v))?,
+        analytics_disabled: f.patch("analytics_disabled", |v| {
+            f.bool_value("analytics_disabled", v)
+        })?,
         custom_attributes: custom_attributes(&f)?,
         installation: installation(&f, platform)?,
         platform,
     })
 }
 
-fn country(f: &Fields<'_>, name: &str) -> Result<entitle_domain::profile::Patch<CountryCode>, ValidationError> {
+fn country(
+    f: &Fields<'_>,
+    name: &str,
+) -> Result<entitle_domain::profile::Patch<CountryCode>, ValidationError> {
     f.patch_str(name, |text| {
-        CountryCode::parse(text)
-            .ok_or_else(|| f.invalid(name, format!("{name} must be an ISO 3166-1 alpha-2 country code")))
+        CountryCode::parse(text).ok_or_else(|| {
+            f.invalid(
+                name,
+                format!("{name} must be an ISO 3166-1 alpha-2 country code"),
+            )
+        })
     })
 }
 
@@ -72,7 +84,12 @@ fn custom_attributes(f: &Fields<'_>) -> Result<Vec<CustomAttributeChange>, Valid
     let items = match f.raw(NAME) {
         None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(f.invalid(NAME, "custom_attributes must be an array of {key, value} objects")),
+        Some(_) => {
+            return Err(f.invalid(
+                NAME,
+                "custom_attributes must be an array of {key, value} objects",
+            ));
+        }
     };
     if items.is_empty() {
         return Err(f.invalid(NAME, "custom_attributes must contain at least one item"));
@@ -81,7 +98,8 @@ fn custom_attributes(f: &Fields<'_>) -> Result<Vec<CustomAttributeChange>, Valid
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            let problem = |message: String| f.invalid(NAME, format!("custom_attributes[{index}]: {message}"));
+            let problem =
+                |message: String| f.invalid(NAME, format!("custom_attributes[{index}]: {message}"));
             let item = item
                 .as_object()
                 .ok_or_else(|| problem("must be an object with key and value".into()))?;
@@ -94,10 +112,14 @@ fn custom_attributes(f: &Fields<'_>) -> Result<Vec<CustomAttributeChange>, Valid
                 None => return Err(problem("value is required".into())),
                 Some(Value::Null) => None,
                 Some(Value::String(text)) => CustomAttributeValue::string(text).map_err(problem)?,
-                Some(Value::Number(number)) => Some(CustomAttributeValue::Number(
-                    number.as_f64().ok_or_else(|| problem("value is not a finite number".into()))?,
-                )),
-                Some(Value::Bool(flag)) => Some(CustomAttributeValue::Number(if *flag { 1.0 } else { 0.0 })),
+                Some(Value::Number(number)) => {
+                    Some(CustomAttributeValue::Number(number.as_f64().ok_or_else(
+                        || problem("value is not a finite number".into()),
+                    )?))
+                }
+                Some(Value::Bool(flag)) => {
+                    Some(CustomAttributeValue::Number(if *flag { 1.0 } else { 0.0 }))
+                }
                 Some(_) => return Err(problem("value must be a string, a number or null".into())),
             };
             Ok(CustomAttributeChange { key, value })
@@ -105,7 +127,10 @@ fn custom_attributes(f: &Fields<'_>) -> Result<Vec<CustomAttributeChange>, Valid
         .collect()
 }
 
-fn installation(f: &Fields<'_>, header_platform: Option<Platform>) -> Result<Option<Installation>, ValidationError> {
+fn installation(
+    f: &Fields<'_>,
+    header_platform: Option<Platform>,
+) -> Result<Option<Installation>, ValidationError> {
     const NAME: &str = "installation_meta";
     let object = match f.raw(NAME) {
         None | Some(Value::Null) => return Ok(None),
@@ -124,14 +149,14 @@ fn installation(f: &Fields<'_>, header_platform: Option<Platform>) -> Result<Opt
     };
     let platform = match meta.raw("platform") {
         None | Some(Value::Null) => header_platform,
-        Some(value) => Some(meta.enum_value("platform", value, Platform::parse, Platform::PERMITTED)?),
+        Some(value) => {
+            Some(meta.enum_value("platform", value, Platform::parse, Platform::PERMITTED)?)
+        }
     };
     let mut details = Vec::new();
     for name in Installation::DETAIL_FIELDS {
-        if let Some(text) = meta.optional_text(name)? {
-            if !text.is_empty() {
-                details.push(((*name).to_owned(), text));
-            }
+        if let Some(text) = meta.optional_text(name)?.filter(|text| !text.is_empty()) {
+            details.push(((*name).to_owned(), text));
         }
     }
     Ok(Some(Installation {

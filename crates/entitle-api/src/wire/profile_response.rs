@@ -49,7 +49,10 @@ pub fn render(profile: &Profile, timestamp: i64) -> ProfileEnvelope {
         data: ProfileBody {
             app_id: profile.app_id.to_string(),
             profile_id: profile.profile_id.to_string(),
-            customer_user_id: profile.customer_user_id.as_ref().map(|c| c.as_str().to_owned()),
+            customer_user_id: profile
+                .customer_user_id
+                .as_ref()
+                .map(|c| c.as_str().to_owned()),
             total_revenue_usd: 0.0,
             segment_hash: segment_hash(profile, &[]),
             timestamp,

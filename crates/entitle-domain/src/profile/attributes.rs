@@ -207,7 +207,17 @@ mod tests {
         for ok in ["mara.l@example.org", "a+b@sub.example.co", "x@y.z"] {
             assert!(Email::parse(ok).is_some(), "{ok}");
         }
-        for bad in ["", "plain", "@example.org", "a@", "a@b", "a b@c.d", "a@@b.c", "a@.b", "a@b..c"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.org",
+            "a@",
+            "a@b",
+            "a b@c.d",
+            "a@@b.c",
+            "a@.b",
+            "a@b..c",
+        ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
     }
@@ -243,6 +253,9 @@ mod tests {
         let text = serde_json::to_string(&attributes).unwrap();
         let back: ProfileAttributes = serde_json::from_str(&text).unwrap();
         assert_eq!(back, attributes);
-        assert_eq!(serde_json::to_string(&ProfileAttributes::default()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&ProfileAttributes::default()).unwrap(),
+            "{}"
+        );
     }
 }

@@ -89,7 +89,11 @@ mod tests {
     #[test]
     fn values() {
         assert_eq!(CustomAttributeValue::string("").unwrap(), None);
-        assert!(CustomAttributeValue::string(&"v".repeat(50)).unwrap().is_some());
+        assert!(
+            CustomAttributeValue::string(&"v".repeat(50))
+                .unwrap()
+                .is_some()
+        );
         assert!(CustomAttributeValue::string(&"v".repeat(51)).is_err());
         let stored = serde_json::to_string(&CustomAttributeValue::Number(12.0)).unwrap();
         assert_eq!(stored, "12.0");

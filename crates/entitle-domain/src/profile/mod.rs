@@ -8,7 +8,9 @@ pub use attributes::{
     AttStatus, CountryCode, Email, Gender, Installation, Ipv4, Platform, ProfileAttributes,
     ProfileStore,
 };
-pub use custom::{CustomAttribute, CustomAttributeChange, CustomAttributeKey, CustomAttributeValue};
+pub use custom::{
+    CustomAttribute, CustomAttributeChange, CustomAttributeKey, CustomAttributeValue,
+};
 pub use patch::{Patch, ProfilePatch};
 
 use crate::datetime::Timestamp;

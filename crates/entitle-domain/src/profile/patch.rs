@@ -67,9 +67,13 @@ impl ProfileAttributes {
         patch.ip_v4_address.apply_to(&mut self.ip_v4_address);
         patch.store_country.apply_to(&mut self.store_country);
         patch.store.apply_to(&mut self.store);
-        patch.store_account_token.apply_to(&mut self.store_account_token);
+        patch
+            .store_account_token
+            .apply_to(&mut self.store_account_token);
         patch.att_status.apply_to(&mut self.att_status);
-        patch.analytics_disabled.apply_to(&mut self.analytics_disabled);
+        patch
+            .analytics_disabled
+            .apply_to(&mut self.analytics_disabled);
 
         if let Some(mut installation) = patch.installation {
             installation.platform = installation.platform.or(patch.platform);
@@ -140,7 +144,11 @@ mod tests {
         };
         profile.apply(patch).unwrap();
         let patch = ProfilePatch {
-            custom_attributes: vec![change("a", None), change("b", Some(3.0)), change("c", Some(4.0))],
+            custom_attributes: vec![
+                change("a", None),
+                change("b", Some(3.0)),
+                change("c", Some(4.0)),
+            ],
             ..Default::default()
         };
         profile.apply(patch).unwrap();
@@ -162,7 +170,9 @@ mod tests {
     fn more_than_thirty_attributes_is_refused_without_change() {
         let mut profile = ProfileAttributes::default();
         let fill = ProfilePatch {
-            custom_attributes: (0..30).map(|i| change(&format!("k{i}"), Some(1.0))).collect(),
+            custom_attributes: (0..30)
+                .map(|i| change(&format!("k{i}"), Some(1.0)))
+                .collect(),
             ..Default::default()
         };
         profile.apply(fill).unwrap();

@@ -11,7 +11,10 @@ pub async fn create(database_url: &DatabaseUrl, name: &str, json: bool) -> anyho
     anyhow::ensure!(!name.is_empty(), "an app needs a non-empty --name");
     let backend = Backend::open(database_url).await?;
     let (key, secret) = new_key();
-    let app = backend.store().create_app(name, key, Timestamp::now()).await;
+    let app = backend
+        .store()
+        .create_app(name, key, Timestamp::now())
+        .await;
     backend.close().await;
     let app = app?;
     let value = json!({ "app_id": app.app_id.to_string(), "secret_key": secret.expose() });
@@ -39,7 +42,12 @@ pub async fn list(database_url: &DatabaseUrl, json: bool) -> anyhow::Result<()> 
     print(json, &value, || {
         let mut lines = vec![format!("{:<36}  {:<25}  NAME", "APP_ID", "CREATED_AT")];
         lines.extend(apps.iter().map(|app| {
-            format!("{}  {}  {}", app.app_id, app.created_at.to_rfc3339(), app.name)
+            format!(
+                "{}  {}  {}",
+                app.app_id,
+                app.created_at.to_rfc3339(),
+                app.name
+            )
         }));
         lines.join("\n")
     });

@@ -24,7 +24,10 @@ pub async fn create(database_url: &DatabaseUrl, app_id: &str, json: bool) -> any
     let app_id = AppId::parse(app_id).context("--app must be an app id (a UUID)")?;
     let backend = Backend::open(database_url).await?;
     let (key, secret) = new_key();
-    let record = backend.store().create_key(app_id, key, Timestamp::now()).await;
+    let record = backend
+        .store()
+        .create_key(app_id, key, Timestamp::now())
+        .await;
     backend.close().await;
     let record = record.with_context(|| format!("cannot create a key for app {app_id}"))?;
     let value = json!({ "key_id": record.key_id.to_string(), "secret_key": secret.expose() });
@@ -43,6 +46,8 @@ pub async fn revoke(database_url: &DatabaseUrl, key_id: &str, json: bool) -> any
     let record = record.with_context(|| format!("cannot revoke key {key_id}"))?;
     let revoked_at = record.revoked_at.map(Timestamp::to_rfc3339);
     let value = json!({ "key_id": key_id.to_string(), "app_id": record.app_id.to_string(), "revoked_at": revoked_at });
-    print(json, &value, || format!("revoked key {key_id} of app {}", record.app_id));
+    print(json, &value, || {
+        format!("revoked key {key_id} of app {}", record.app_id)
+    });
     Ok(())
 }

@@ -13,7 +13,11 @@ use crate::config::{DEFAULT_DATABASE_URL, DatabaseUrl};
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "entitle", version, about = "A self-hostable subscription-profile server speaking Adapty's server-side API v2")]
+#[command(
+    name = "entitle",
+    version,
+    about = "A self-hostable subscription-profile server speaking Adapty's server-side API v2"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -30,7 +34,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
     /// Log format on standard error.
-    #[arg(long, global = true, env = "ENTITLE_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "ENTITLE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 }
 
@@ -88,9 +98,15 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(database_url, args.listen).await,
         Command::Migrate => serve::migrate(&database_url).await,
-        Command::Apps(AppsCommand::Create { name }) => apps::create(&database_url, &name, json).await,
+        Command::Apps(AppsCommand::Create { name }) => {
+            apps::create(&database_url, &name, json).await
+        }
         Command::Apps(AppsCommand::List) => apps::list(&database_url, json).await,
-        Command::Keys(KeysCommand::Create { app_id }) => keys::create(&database_url, &app_id, json).await,
-        Command::Keys(KeysCommand::Revoke { key_id }) => keys::revoke(&database_url, &key_id, json).await,
+        Command::Keys(KeysCommand::Create { app_id }) => {
+            keys::create(&database_url, &app_id, json).await
+        }
+        Command::Keys(KeysCommand::Revoke { key_id }) => {
+            keys::revoke(&database_url, &key_id, json).await
+        }
     }
 }

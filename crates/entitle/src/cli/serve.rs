@@ -9,7 +9,10 @@ pub async fn serve(database_url: DatabaseUrl, listen: SocketAddr) -> anyhow::Res
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let config = Config { listen, database_url };
+    let config = Config {
+        listen,
+        database_url,
+    };
     crate::run(config, listener, shutdown_signal()).await
 }
 

@@ -1,0 +1,68 @@
+//! 401 `not_authenticated` for a missing, malformed, unknown or revoked key (spec §2.2).
+
+use reqwest::Method;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_bad_key_is_401_not_authenticated() {
+    let server = TestServer::start().await;
+    let unknown = "secret_live_AAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    let wrong_secret = format!("{}.{}", &server.key[..20], "C".repeat(32));
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        ("empty", Some(String::new())),
+        ("no scheme", Some(server.key.clone())),
+        ("bearer scheme", Some(format!("Bearer {}", server.key))),
+        ("malformed secret", Some("Api-Key secret_live_short".into())),
+        (
+            "public key",
+            Some("Api-Key public_live_BEHrYLTr.ce5zuDEWz06lFRNiaJC8mrLtL8fUwswD".into()),
+        ),
+        ("unknown key", Some(format!("Api-Key {unknown}"))),
+        (
+            "right lookup, wrong secret",
+            Some(format!("Api-Key {wrong_secret}")),
+        ),
+    ];
+    for method in [Method::POST, Method::GET, Method::PATCH, Method::DELETE] {
+        for (case, header) in &cases {
+            let mut request = server
+                .client
+                .request(method.clone(), server.url(PROFILE))
+                .header("adapty-customer-user-id", "someone");
+            if let Some(header) = header {
+                request = request.header("Authorization", header);
+            }
+            let response = request.send().await.unwrap();
+            assert!(response.headers().contains_key("request-id"), "{case}");
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_error(status, &body, 401, "not_authenticated");
+            assert_eq!(error_source(&body), Some("non_field_errors"), "{case}");
+        }
+    }
+    let (status, body) = send(
+        server
+            .client
+            .get(server.url(PROFILE))
+            .header("adapty-customer-user-id", "x"),
+    )
+    .await;
+    assert_error(status, &body, 401, "not_authenticated");
+    insta::assert_json_snapshot!("unauthenticated", body);
+}
+
+#[tokio::test]
+async fn the_scheme_is_case_insensitive() {
+    let server = TestServer::start().await;
+    let (status, _) = send(
+        server
+            .client
+            .post(server.url(PROFILE))
+            .header("authorization", format!("api-key {}", server.key))
+            .header("ADAPTY-CUSTOMER-USER-ID", "case"),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

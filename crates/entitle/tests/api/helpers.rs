@@ -1,0 +1,171 @@
+//! Starting a server on a fresh database and talking to it.
+
+use std::net::SocketAddr;
+
+use entitle::{Backend, Config, DatabaseUrl};
+use entitle_domain::datetime::Timestamp;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const PROFILE: &str = "/api/v2/server-side-api/profile/";
+
+pub struct TestServer {
+    pub address: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub client: reqwest::Client,
+    /// The secret key of the app created for the test.
+    pub key: String,
+    pub app_id: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server over a fresh SQLite file, with one app and its key.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = DatabaseUrl::Sqlite(dir.path().join("entitle.db"));
+        let (app_id, key) = create_app(&database_url, "test").await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let config = Config::for_database(database_url.clone());
+        let task = tokio::spawn(entitle::run(config, listener, async {
+            let _ = signal.await;
+        }));
+        Self {
+            address,
+            database_url,
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
+            key,
+            app_id,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// Another app on the same database, as `(app_id, secret_key)`.
+    pub async fn another_app(&self, name: &str) -> (String, String) {
+        create_app(&self.database_url, name).await
+    }
+
+    /// A request with this test's key.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_as(&self.key, method, path)
+    }
+
+    pub fn request_as(&self, key: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Authorization", format!("Api-Key {key}"))
+    }
+
+    /// A profile request naming the profile by customer user id.
+    pub fn profile(&self, method: Method, cuid: &str) -> reqwest::RequestBuilder {
+        self.request(method, PROFILE)
+            .header("adapty-customer-user-id", cuid)
+    }
+
+    /// Stops the server gracefully and waits for it. The returned folder holds the database;
+    /// it is removed when dropped.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.stop_in_place().await;
+        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"))
+    }
+
+    async fn stop_in_place(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server result");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub async fn create_app(database_url: &DatabaseUrl, name: &str) -> (String, String) {
+    let backend = Backend::open(database_url).await.expect("open database");
+    let (key, secret) = entitle::cli::keys::new_key();
+    let app = backend
+        .store()
+        .create_app(name, key, Timestamp::now())
+        .await
+        .expect("create app");
+    backend.close().await;
+    (app.app_id.to_string(), secret.expose().to_owned())
+}
+
+/// Status and JSON body (`Value::Null` for an empty body).
+pub async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request reaches the server");
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
+    };
+    (status, body)
+}
+
+/// Asserts the documented error envelope and returns it.
+#[track_caller]
+pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status.as_u16(), expected_status, "status; body: {body}");
+    assert_eq!(body["error_code"], code, "error_code; body: {body}");
+    assert_eq!(
+        body["status_code"], expected_status,
+        "status_code; body: {body}"
+    );
+    let errors = body["errors"].as_array().expect("errors is an array");
+    assert!(!errors.is_empty(), "errors is empty");
+    for item in errors {
+        assert!(
+            item["errors"].as_array().is_some_and(|m| !m.is_empty()),
+            "messages: {body}"
+        );
+        assert!(
+            item["source"].is_null() || item["source"].is_string(),
+            "source: {body}"
+        );
+    }
+}
+
+/// The `source` of the first error item.
+pub fn error_source(body: &Value) -> Option<&str> {
+    body["errors"][0]["source"].as_str()
+}
+
+/// Redactions for snapshots: ids and clocks change every run.
+pub fn redacted(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {
+        for field in ["app_id", "profile_id", "timestamp", "segment_hash"] {
+            if data.contains_key(field) {
+                data.insert(field.into(), Value::String(format!("[{field}]")));
+            }
+        }
+    }
+    body
+}

@@ -1,0 +1,12 @@
+//! Black-box tests: a real server on 127.0.0.1:0 over a fresh database, called over real HTTP.
+//! One test binary for the crate (modules below), so the suite links once.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod concurrency;
+mod headers;
+mod profile_lifecycle;
+mod tenancy;
+mod validation;
