@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use entitle_domain::{ErrorCode, ValidationError};
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::purchase::OverrideError;
+use entitle_domain::{ErrorCode, ProfileId, ValidationError};
 use entitle_store::StoreError;
 use serde::Serialize;
 
@@ -97,6 +99,16 @@ impl From<StoreError> for ApiError {
                 "This customer user id already belongs to another profile; profiles are never merged.",
             )),
             StoreError::Invalid(error) => ApiError::Invalid(error),
+            StoreError::AccessLevelNotFound(level) => ApiError::Invalid(ValidationError::new(
+                ErrorCode::Rule("paid_access_level_does_not_exist"),
+                "non_field_errors",
+                format!("Paid access level `{}` does not exist", level.as_str()),
+            )),
+            StoreError::Revoke {
+                error,
+                level,
+                profile_id,
+            } => ApiError::Invalid(revoke_error(error, level.as_str(), profile_id)),
             // The key authenticated, but its app or the key itself is gone: treat as unknown.
             StoreError::AppNotFound | StoreError::KeyNotFound => {
                 ApiError::NotAuthenticated("Invalid API key.")
@@ -127,6 +139,44 @@ impl IntoResponse for ApiError {
         };
         (status, Json(body)).into_response()
     }
+}
+
+fn revoke_error(error: OverrideError, level: &str, profile_id: ProfileId) -> ValidationError {
+    match error {
+        OverrideError::ProfileHasNoSuchAccessLevel => ValidationError::new(
+            ErrorCode::Rule("profile_paid_access_level_does_not_exist"),
+            "non_field_errors",
+            format!("Profile `{profile_id}` has no `{level}` access level"),
+        ),
+        OverrideError::RevokeNotInFuture => ValidationError::new(
+            ErrorCode::ValueError,
+            "revoke_at",
+            "Must be greater than the current time or null",
+        ),
+        OverrideError::RevokeAfterExpiry {
+            revoke_at,
+            expires_at,
+        } => ValidationError::new(
+            ErrorCode::Rule("revocation_date_more_than_expiration_date"),
+            "revoke_at",
+            format!(
+                "Revocation date ({}) is more than current expiration date ({})",
+                spaced(revoke_at),
+                spaced(expires_at)
+            ),
+        ),
+    }
+}
+
+/// `2028-08-29 09:33:42+00:00`, the rendering Adapty uses inside messages.
+fn spaced(at: Timestamp) -> String {
+    let text = at.to_rfc3339();
+    let (date, time) = text.split_once('T').unwrap_or((&text, ""));
+    let time = match time.split_once('.') {
+        Some((whole, rest)) => format!("{whole}{}", &rest[rest.len().saturating_sub(6)..]),
+        None => time.to_owned(),
+    };
+    format!("{date} {time}")
 }
 
 /// Field order as in Adapty's documents: `errors`, `error_code`, `status_code`.

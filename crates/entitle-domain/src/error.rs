@@ -13,6 +13,8 @@ pub enum ErrorCode {
     Enum,
     Datetime,
     ValueError,
+    /// A documented rule-specific code, such as `expires_date_error` (spec §3.2).
+    Rule(&'static str),
 }
 
 impl ErrorCode {
@@ -23,6 +25,7 @@ impl ErrorCode {
             ErrorCode::Enum => "enum",
             ErrorCode::Datetime => "datetime",
             ErrorCode::ValueError => "value_error",
+            ErrorCode::Rule(code) => code,
         }
     }
 }

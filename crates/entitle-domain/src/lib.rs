@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod profile;
+pub mod purchase;
 pub mod resolve;
 
 pub use error::{ErrorCode, ValidationError};

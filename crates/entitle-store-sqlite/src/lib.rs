@@ -6,11 +6,15 @@
 //! is durable. Reads run on a small pool of reader threads against the WAL.
 
 mod apps;
+mod chains;
 mod codec;
+mod config;
 mod connection;
 mod migrations;
 mod profiles;
+mod purchases;
 mod readers;
+mod views;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -18,11 +22,14 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
+};
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, DeletionReport, KeyRecord, KeyStore, NewKey, ProfileStore,
-    StoreError, StoreResult,
+    AdminStore, ApiKeyRecord, AppRecord, ConfigStore, DeletionReport, KeyRecord, KeyStore, NewKey,
+    ProfileStore, PurchaseStore, StoreError, StoreResult,
 };
 
 use readers::Readers;
@@ -140,6 +147,89 @@ impl ProfileStore for SqliteStore {
     ) -> StoreResult<DeletionReport> {
         self.writer
             .run(move |conn| profiles::delete(conn, app, &target, deleted_by, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl PurchaseStore for SqliteStore {
+    async fn set_transaction(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        transaction: Transaction,
+        at: Timestamp,
+    ) -> StoreResult<Profile> {
+        self.writer
+            .run(move |conn| purchases::set_transaction(conn, app, &target, transaction, at))
+            .await
+    }
+
+    async fn grant_access_level(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        request: GrantRequest,
+        at: Timestamp,
+    ) -> StoreResult<Profile> {
+        self.writer
+            .run(move |conn| purchases::grant(conn, app, &target, &request, at))
+            .await
+    }
+
+    async fn revoke_access_level(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        request: RevokeRequest,
+        at: Timestamp,
+    ) -> StoreResult<Profile> {
+        self.writer
+            .run(move |conn| purchases::revoke(conn, app, &target, &request, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl ConfigStore for SqliteStore {
+    async fn add_access_level(
+        &self,
+        app: AppId,
+        level: AccessLevelId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .run(move |conn| config::add_access_level(conn, app, &level, at))
+            .await
+    }
+
+    async fn list_access_levels(&self, app: AppId) -> StoreResult<Vec<AccessLevelId>> {
+        self.readers
+            .run(move |conn| config::list_access_levels(conn, app))
+            .await
+    }
+
+    async fn set_product(
+        &self,
+        app: AppId,
+        store: StoreId,
+        store_product_id: &str,
+        level: AccessLevelId,
+    ) -> StoreResult<()> {
+        let product = store_product_id.to_owned();
+        self.writer
+            .run(move |conn| config::set_product(conn, app, &store, &product, &level))
+            .await
+    }
+
+    async fn set_sharing_policy(
+        &self,
+        app: AppId,
+        environment: Environment,
+        policy: SharingPolicy,
+    ) -> StoreResult<()> {
+        self.writer
+            .run(move |conn| config::set_sharing_policy(conn, app, environment, policy))
             .await
     }
 }

@@ -5,7 +5,10 @@ use rusqlite::Connection;
 
 use crate::codec::backend;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_profiles.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_profiles.sql")),
+    (2, include_str!("../migrations/0002_purchases.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

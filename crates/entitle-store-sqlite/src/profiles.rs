@@ -3,6 +3,7 @@
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::keys::keyed_hash;
 use entitle_domain::profile::{Profile, ProfileAttributes, ProfilePatch};
+use entitle_domain::purchase::ProfileAccessView;
 use entitle_domain::resolve::{
     CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
 };
@@ -14,14 +15,15 @@ use crate::apps::app_pk;
 use crate::codec::{backend, micros, timestamp, uuid_column};
 
 /// A profile row as stored.
-struct Row {
-    identity: ProfileIdentity,
+pub struct Row {
+    pub identity: ProfileIdentity,
     attributes: String,
+    purchases: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
-const COLUMNS: &str = "profile_id, customer_user_id, attributes, created_at, updated_at";
+const COLUMNS: &str = "profile_id, customer_user_id, attributes, created_at, updated_at, purchases";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let customer_user_id: Option<String> = row.get(1)?;
@@ -33,10 +35,11 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         attributes: row.get(2)?,
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
+        purchases: row.get(5)?,
     })
 }
 
-fn by_id(conn: &Connection, app_pk: i64, id: ProfileId) -> StoreResult<Option<Row>> {
+pub fn by_id(conn: &Connection, app_pk: i64, id: ProfileId) -> StoreResult<Option<Row>> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND profile_id = ?2"
     ))
@@ -88,7 +91,7 @@ fn resolve_error(error: ResolveError) -> StoreError {
 }
 
 /// Finds the existing profile a request names.
-fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<Row> {
+pub fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<Row> {
     let (id_row, cuid_row) = candidates(conn, app_pk, target)?;
     let chosen = resolve_existing(
         target,
@@ -106,9 +109,14 @@ fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResult<R
         .ok_or(StoreError::ProfileNotFound)
 }
 
-fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
+pub fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
     let attributes: ProfileAttributes = serde_json::from_str(&row.attributes)
         .map_err(|e| StoreError::Backend(format!("stored profile attributes unreadable: {e}")))?;
+    let purchases = match &row.purchases {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| StoreError::Backend(format!("stored purchases view unreadable: {e}")))?,
+        None => ProfileAccessView::default(),
+    };
     Ok(Profile {
         app_id: app,
         profile_id: row.identity.profile_id,
@@ -116,6 +124,7 @@ fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
         attributes,
         created_at: timestamp(row.created_at),
         updated_at: timestamp(row.updated_at),
+        purchases,
     })
 }
 
@@ -187,6 +196,7 @@ pub fn create(
                 attributes,
                 created_at: at,
                 updated_at: at,
+                purchases: ProfileAccessView::default(),
             })
         }
     }
@@ -249,14 +259,32 @@ pub fn delete(
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
     let row = resolve(conn, app_pk, target)?;
     let profile = to_profile(app, row)?;
-    conn.prepare_cached("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")
-        .map_err(backend)?
-        .execute(params![app_pk, profile.profile_id.as_bytes()])
-        .map_err(backend)?;
+    let id = profile.profile_id.as_bytes();
+    let remove = |sql: &str| -> StoreResult<u32> {
+        conn.prepare_cached(sql)
+            .map_err(backend)?
+            .execute(params![app_pk, id])
+            .map(|n| n as u32)
+            .map_err(backend)
+    };
+    remove("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")?;
+    // History detaches: the chains keep their transactions (store facts only) and lose their
+    // owner; the next profile to use the purchase becomes its parent.
+    let chains_detached = remove(
+        "UPDATE chains SET owner_profile_id = NULL, owner_has_access = 1
+          WHERE app_pk = ?1 AND owner_profile_id = ?2",
+    )?;
+    let share_links_removed =
+        remove("DELETE FROM chain_inheritors WHERE app_pk = ?1 AND profile_id = ?2")?;
+    let overrides_removed =
+        remove("DELETE FROM access_overrides WHERE app_pk = ?1 AND profile_id = ?2")?;
 
     let counts = DeletionCounts {
         custom_attributes: profile.attributes.custom_attributes.len() as u32,
         installations: profile.attributes.installations.len() as u32,
+        chains_detached,
+        share_links_removed,
+        overrides_removed,
     };
     let report = DeletionReport {
         deletion_id: uuid::Uuid::now_v7(),
@@ -283,6 +311,9 @@ fn record_deletion(
     let counts = serde_json::json!({
         "custom_attributes": report.counts.custom_attributes,
         "installations": report.counts.installations,
+        "chains_detached": report.counts.chains_detached,
+        "share_links_removed": report.counts.share_links_removed,
+        "overrides_removed": report.counts.overrides_removed,
     })
     .to_string();
     conn.prepare_cached(
@@ -303,4 +334,10 @@ fn record_deletion(
     ])
     .map_err(backend)?;
     Ok(())
+}
+
+/// The profile with this id, as stored now.
+pub fn load(conn: &Connection, app: AppId, app_pk: i64, id: ProfileId) -> StoreResult<Profile> {
+    let row = by_id(conn, app_pk, id)?.ok_or(StoreError::ProfileNotFound)?;
+    to_profile(app, row)
 }

@@ -1,4 +1,5 @@
-use entitle_domain::ValidationError;
+use entitle_domain::purchase::{AccessLevelId, OverrideError};
+use entitle_domain::{ProfileId, ValidationError};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -13,6 +14,16 @@ pub enum StoreError {
     CustomerUserIdTaken,
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The app defines no such access level: `paid_access_level_does_not_exist`.
+    #[error("access level `{}` does not exist", .0.as_str())]
+    AccessLevelNotFound(AccessLevelId),
+    /// A revoke the profile's access does not allow.
+    #[error("revoke refused: {error:?}")]
+    Revoke {
+        error: OverrideError,
+        level: AccessLevelId,
+        profile_id: ProfileId,
+    },
     #[error("app not found")]
     AppNotFound,
     #[error("key not found")]

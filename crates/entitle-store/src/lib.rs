@@ -9,8 +9,10 @@ mod records;
 
 use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::keys::SecretHash;
 use entitle_domain::profile::{Profile, ProfilePatch};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
+};
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, KeyId};
 
@@ -57,6 +59,62 @@ pub trait ProfileStore: Send + Sync {
     ) -> StoreResult<DeletionReport>;
 }
 
+/// Purchases, grants and revokes: each answers the updated profile.
+#[async_trait]
+pub trait PurchaseStore: Send + Sync {
+    /// Records a transaction in its chain (a purchase, a renewal, or an update in place of a
+    /// known transaction id), applies the sharing policy, reattaches a detached chain.
+    async fn set_transaction(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        transaction: Transaction,
+        at: Timestamp,
+    ) -> StoreResult<Profile>;
+
+    async fn grant_access_level(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        request: GrantRequest,
+        at: Timestamp,
+    ) -> StoreResult<Profile>;
+
+    async fn revoke_access_level(
+        &self,
+        app: AppId,
+        target: ProfileRef,
+        request: RevokeRequest,
+        at: Timestamp,
+    ) -> StoreResult<Profile>;
+}
+
+/// App configuration, read by running servers on every request that needs it.
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn add_access_level(
+        &self,
+        app: AppId,
+        level: AccessLevelId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn list_access_levels(&self, app: AppId) -> StoreResult<Vec<AccessLevelId>>;
+    /// Maps a store product to an access level (which must exist).
+    async fn set_product(
+        &self,
+        app: AppId,
+        store: StoreId,
+        store_product_id: &str,
+        level: AccessLevelId,
+    ) -> StoreResult<()>;
+    async fn set_sharing_policy(
+        &self,
+        app: AppId,
+        environment: Environment,
+        policy: SharingPolicy,
+    ) -> StoreResult<()>;
+}
+
 /// Operator actions: apps and their keys.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -74,11 +132,6 @@ pub trait AdminStore: Send + Sync {
 }
 
 /// Everything a backend offers.
-pub trait Store: KeyStore + ProfileStore + AdminStore {}
+pub trait Store: KeyStore + ProfileStore + PurchaseStore + ConfigStore + AdminStore {}
 
-impl<T: KeyStore + ProfileStore + AdminStore> Store for T {}
-
-/// A helper for backends: the hash a key must match.
-pub fn key_matches(record: &ApiKeyRecord, presented: &SecretHash) -> bool {
-    record.secret_hash.matches(presented)
-}
+impl<T: KeyStore + ProfileStore + PurchaseStore + ConfigStore + AdminStore> Store for T {}

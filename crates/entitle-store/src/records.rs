@@ -39,6 +39,12 @@ pub struct KeyRecord {
 pub struct DeletionCounts {
     pub custom_attributes: u32,
     pub installations: u32,
+    /// Chains the profile was parent of, now without an owner (transactions kept).
+    pub chains_detached: u32,
+    /// Chains the profile inherited access from.
+    pub share_links_removed: u32,
+    /// Access levels granted or revoked on the profile server-side.
+    pub overrides_removed: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

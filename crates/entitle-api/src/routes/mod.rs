@@ -1,7 +1,8 @@
 //! The route table. Adapty's paths end with `/`; the slash-less spelling is served too.
 
 mod fallback;
-mod profile;
+pub mod profile;
+mod purchase;
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -9,15 +10,32 @@ use axum::routing::MethodRouter;
 use crate::state::ApiState;
 
 pub const PROFILE_PATH: &str = "/api/v2/server-side-api/profile/";
+pub const SET_TRANSACTION_PATH: &str = "/api/v2/server-side-api/purchase/set/transaction/";
+pub const GRANT_PATH: &str = "/api/v2/server-side-api/purchase/profile/grant/access-level/";
+pub const REVOKE_PATH: &str = "/api/v2/server-side-api/purchase/profile/revoke/access-level/";
 
 pub fn routes() -> Router<ApiState> {
     let profile: MethodRouter<ApiState> = axum::routing::post(profile::create::handle)
         .get(profile::get::handle)
         .patch(profile::update::handle)
         .delete(profile::delete::handle);
-    Router::new()
+    let posts = [
+        (
+            SET_TRANSACTION_PATH,
+            axum::routing::post(purchase::set_transaction::handle),
+        ),
+        (GRANT_PATH, axum::routing::post(purchase::grant::handle)),
+        (REVOKE_PATH, axum::routing::post(purchase::revoke::handle)),
+    ];
+    let mut router = Router::new()
         .route(PROFILE_PATH, profile.clone())
-        .route(PROFILE_PATH.trim_end_matches('/'), profile)
+        .route(PROFILE_PATH.trim_end_matches('/'), profile);
+    for (path, handler) in posts {
+        router = router
+            .route(path, handler.clone())
+            .route(path.trim_end_matches('/'), handler);
+    }
+    router
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

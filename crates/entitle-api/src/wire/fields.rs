@@ -1,6 +1,7 @@
 //! Reading a JSON object field by field, so that every mistake names its field (`source`) and
 //! says what was expected. Nested objects report dotted sources (`installation_meta.device_id`).
 
+use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::Patch;
 use entitle_domain::{ErrorCode, ValidationError};
 use serde_json::{Map, Value};
@@ -115,6 +116,51 @@ impl<'a> Fields<'a> {
         value
             .as_bool()
             .ok_or_else(|| self.invalid(name, format!("{} must be a boolean", self.source(name))))
+    }
+
+    /// A field that must be present and not null (`parse_error`, "field required", otherwise).
+    pub fn required(&self, name: &str) -> Result<&'a Value, ValidationError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Err(self.required_error(name)),
+            Some(value) => Ok(value),
+        }
+    }
+
+    pub fn required_str(&self, name: &str) -> Result<&'a str, ValidationError> {
+        let text = self.as_str(name, self.required(name)?)?;
+        if text.is_empty() {
+            return Err(self.invalid(name, format!("{} must not be empty", self.source(name))));
+        }
+        self.text(name, text)?;
+        Ok(text)
+    }
+
+    /// A field that may be absent or null.
+    pub fn optional(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name).filter(|value| !value.is_null())
+    }
+
+    pub fn required_datetime(&self, name: &str) -> Result<Timestamp, ValidationError> {
+        self.datetime_value(name, self.required(name)?)
+    }
+
+    pub fn optional_datetime(&self, name: &str) -> Result<Option<Timestamp>, ValidationError> {
+        self.optional(name)
+            .map(|value| self.datetime_value(name, value))
+            .transpose()
+    }
+
+    pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, ValidationError> {
+        self.optional(name)
+            .map(|value| self.bool_value(name, value))
+            .transpose()
+    }
+
+    /// A date-time in any of the accepted renderings (`datetime` error otherwise).
+    pub fn datetime_value(&self, name: &str, value: &Value) -> Result<Timestamp, ValidationError> {
+        let text = self.as_str(name, value)?;
+        Timestamp::parse(text)
+            .ok_or_else(|| self.invalid_as(ErrorCode::Datetime, name, "invalid datetime format"))
     }
 
     /// A closed set of strings (`enum` error otherwise, listing what is permitted).

@@ -1,9 +1,11 @@
-//! The `Profile` response (spec §4.4), always wrapped as `{"data": Profile}`.
+//! The `Profile` response (spec §4.4–4.7), always wrapped as `{"data": Profile}`.
 //!
 //! Personal fields (names, email, phone, birthday, installations) are request-only and are
 //! never echoed.
 
+use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{CustomAttributeValue, Profile};
+use entitle_domain::purchase::{AccessCandidate, Offer, OwnedPurchase};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -21,9 +23,9 @@ pub struct ProfileBody {
     pub segment_hash: String,
     pub timestamp: i64,
     pub custom_attributes: Vec<CustomAttributeBody>,
-    pub access_levels: Vec<serde_json::Value>,
-    pub subscriptions: Vec<serde_json::Value>,
-    pub non_subscriptions: Vec<serde_json::Value>,
+    pub access_levels: Vec<AccessLevelBody>,
+    pub subscriptions: Vec<SubscriptionBody>,
+    pub non_subscriptions: Vec<NonSubscriptionBody>,
 }
 
 #[derive(Serialize)]
@@ -32,7 +34,132 @@ pub struct CustomAttributeBody {
     pub value: serde_json::Value,
 }
 
-pub fn render(profile: &Profile, timestamp: i64) -> ProfileEnvelope {
+#[derive(Serialize)]
+pub struct OfferBody {
+    pub category: &'static str,
+    #[serde(rename = "type")]
+    pub offer_type: &'static str,
+    pub id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AccessLevelBody {
+    pub access_level_id: String,
+    pub store: String,
+    pub store_product_id: String,
+    pub store_base_plan_id: Option<String>,
+    pub store_transaction_id: String,
+    pub store_original_transaction_id: String,
+    pub offer: Option<OfferBody>,
+    pub starts_at: Option<Timestamp>,
+    pub purchased_at: Timestamp,
+    pub originally_purchased_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub renewal_cancelled_at: Option<Timestamp>,
+    pub billing_issue_detected_at: Option<Timestamp>,
+    pub is_in_grace_period: bool,
+    pub cancellation_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct SubscriptionBody {
+    pub store: String,
+    pub store_product_id: String,
+    pub store_base_plan_id: Option<String>,
+    pub store_transaction_id: String,
+    pub store_original_transaction_id: String,
+    pub offer: Option<OfferBody>,
+    pub environment: &'static str,
+    pub purchased_at: Timestamp,
+    pub originally_purchased_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub renewal_cancelled_at: Option<Timestamp>,
+    pub billing_issue_detected_at: Option<Timestamp>,
+    pub is_in_grace_period: bool,
+    pub cancellation_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct NonSubscriptionBody {
+    pub purchase_id: String,
+    pub store: String,
+    pub store_product_id: String,
+    pub store_base_plan_id: Option<String>,
+    pub store_transaction_id: String,
+    pub store_original_transaction_id: String,
+    pub purchased_at: Timestamp,
+    pub environment: &'static str,
+    pub is_refund: bool,
+    pub is_consumable: bool,
+}
+
+fn offer(offer: &Option<Offer>) -> Option<OfferBody> {
+    offer.as_ref().map(|offer| OfferBody {
+        category: offer.category.as_str(),
+        offer_type: offer.offer_type.as_str(),
+        id: offer.id.clone(),
+    })
+}
+
+fn access_level(candidate: AccessCandidate, now: Timestamp) -> AccessLevelBody {
+    AccessLevelBody {
+        is_in_grace_period: candidate.is_in_grace_period(now),
+        expires_at: candidate.effective_expires_at(now),
+        access_level_id: candidate.access_level_id.as_str().to_owned(),
+        store: candidate.store,
+        store_product_id: candidate.store_product_id,
+        store_base_plan_id: candidate.store_base_plan_id,
+        store_transaction_id: candidate.store_transaction_id,
+        store_original_transaction_id: candidate.store_original_transaction_id,
+        offer: offer(&candidate.offer),
+        starts_at: candidate.starts_at,
+        purchased_at: candidate.purchased_at,
+        originally_purchased_at: candidate.originally_purchased_at,
+        renewal_cancelled_at: candidate.renewal_cancelled_at,
+        billing_issue_detected_at: candidate.billing_issue_detected_at,
+        cancellation_reason: candidate.cancellation_reason.map(|r| r.as_str()),
+    }
+}
+
+fn subscription(owned: &OwnedPurchase, now: Timestamp) -> SubscriptionBody {
+    let t = &owned.transaction;
+    SubscriptionBody {
+        store: t.store.as_str().to_owned(),
+        store_product_id: t.store_product_id.clone(),
+        store_base_plan_id: None,
+        store_transaction_id: t.store_transaction_id.clone(),
+        store_original_transaction_id: t.store_original_transaction_id.clone(),
+        offer: offer(&t.offer),
+        environment: t.environment.as_str(),
+        purchased_at: t.purchased_at,
+        originally_purchased_at: owned.originally_purchased_at,
+        expires_at: t.expires_at,
+        renewal_cancelled_at: t.renewal_cancelled_at(),
+        billing_issue_detected_at: t.billing_issue_detected_at,
+        is_in_grace_period: t.billing_issue_detected_at.is_some()
+            && !t.is_refunded()
+            && t.grace_period_expires_at.is_some_and(|grace| now < grace),
+        cancellation_reason: t.cancellation_reason.map(|r| r.as_str()),
+    }
+}
+
+fn non_subscription(owned: &OwnedPurchase) -> NonSubscriptionBody {
+    let t = &owned.transaction;
+    NonSubscriptionBody {
+        purchase_id: owned.purchase_id.to_string(),
+        store: t.store.as_str().to_owned(),
+        store_product_id: t.store_product_id.clone(),
+        store_base_plan_id: None,
+        store_transaction_id: t.store_transaction_id.clone(),
+        store_original_transaction_id: t.store_original_transaction_id.clone(),
+        purchased_at: t.purchased_at,
+        environment: t.environment.as_str(),
+        is_refund: t.is_refunded(),
+        is_consumable: false,
+    }
+}
+
+pub fn render(profile: &Profile, now: Timestamp, timestamp: i64) -> ProfileEnvelope {
     let custom_attributes = profile
         .attributes
         .custom_attributes
@@ -45,6 +172,8 @@ pub fn render(profile: &Profile, timestamp: i64) -> ProfileEnvelope {
             },
         })
         .collect();
+    let purchases = &profile.purchases;
+    let active = purchases.active_levels(now);
     ProfileEnvelope {
         data: ProfileBody {
             app_id: profile.app_id.to_string(),
@@ -53,25 +182,35 @@ pub fn render(profile: &Profile, timestamp: i64) -> ProfileEnvelope {
                 .customer_user_id
                 .as_ref()
                 .map(|c| c.as_str().to_owned()),
-            total_revenue_usd: 0.0,
-            segment_hash: segment_hash(profile, &[]),
+            total_revenue_usd: purchases.total_revenue_usd,
+            segment_hash: segment_hash(profile, &active),
             timestamp,
             custom_attributes,
-            access_levels: Vec::new(),
-            subscriptions: Vec::new(),
-            non_subscriptions: Vec::new(),
+            access_levels: purchases
+                .access_levels(now)
+                .into_iter()
+                .map(|candidate| access_level(candidate, now))
+                .collect(),
+            subscriptions: purchases
+                .subscriptions
+                .iter()
+                .map(|s| subscription(s, now))
+                .collect(),
+            non_subscriptions: purchases
+                .non_subscriptions
+                .iter()
+                .map(non_subscription)
+                .collect(),
         },
     }
 }
 
 /// 16 hex characters that change when the profile's segment membership (its app and active
 /// access levels) changes, as Adapty's internal `segment_hash` does.
-fn segment_hash(profile: &Profile, active_access_levels: &[&str]) -> String {
-    let mut levels = active_access_levels.to_vec();
-    levels.sort_unstable();
+fn segment_hash(profile: &Profile, active_access_levels: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(profile.app_id.as_bytes());
-    for level in levels {
+    for level in active_access_levels {
         hasher.update(level.as_bytes());
         hasher.update([0]);
     }

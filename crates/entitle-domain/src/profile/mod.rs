@@ -15,6 +15,7 @@ pub use patch::{Patch, ProfilePatch};
 
 use crate::datetime::Timestamp;
 use crate::ids::{AppId, CustomerUserId, ProfileId};
+use crate::purchase::ProfileAccessView;
 
 /// A stored profile: identity plus everything the person told us.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,4 +26,6 @@ pub struct Profile {
     pub attributes: ProfileAttributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// What the profile's purchases, grants and shares give it.
+    pub purchases: ProfileAccessView,
 }

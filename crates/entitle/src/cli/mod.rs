@@ -1,6 +1,7 @@
 //! The `entitle` command line.
 
 pub mod apps;
+mod config;
 pub mod keys;
 mod output;
 pub mod serve;
@@ -56,6 +57,43 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage an app's access levels (`premium` always exists).
+    #[command(subcommand)]
+    AccessLevels(AccessLevelsCommand),
+    /// Map store products to access levels.
+    #[command(subcommand)]
+    Products(ProductsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessLevelsCommand {
+    /// Define an access level.
+    Add {
+        #[arg(long = "app")]
+        app_id: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// List an app's access levels.
+    List {
+        #[arg(long = "app")]
+        app_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductsCommand {
+    /// Map (store, product id) to an access level; an unmapped product grants `premium`.
+    Set {
+        #[arg(long = "app")]
+        app_id: String,
+        #[arg(long)]
+        store: String,
+        #[arg(long = "product-id")]
+        product_id: String,
+        #[arg(long = "access-level")]
+        access_level: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +112,15 @@ pub enum AppsCommand {
     },
     /// List apps.
     List,
+    /// Set the policy for sharing paid access between profiles on one store account.
+    SetSharing {
+        #[arg(long = "app")]
+        app_id: String,
+        #[arg(long, value_parser = ["production", "sandbox"])]
+        environment: String,
+        #[arg(long, value_parser = ["enabled", "transfer", "disabled"])]
+        policy: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +149,33 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             apps::create(&database_url, &name, json).await
         }
         Command::Apps(AppsCommand::List) => apps::list(&database_url, json).await,
+        Command::Apps(AppsCommand::SetSharing {
+            app_id,
+            environment,
+            policy,
+        }) => config::set_sharing(&database_url, &app_id, &environment, &policy, json).await,
+        Command::AccessLevels(AccessLevelsCommand::Add { app_id, id }) => {
+            config::add_access_level(&database_url, &app_id, &id, json).await
+        }
+        Command::AccessLevels(AccessLevelsCommand::List { app_id }) => {
+            config::list_access_levels(&database_url, &app_id, json).await
+        }
+        Command::Products(ProductsCommand::Set {
+            app_id,
+            store,
+            product_id,
+            access_level,
+        }) => {
+            config::set_product(
+                &database_url,
+                &app_id,
+                &store,
+                &product_id,
+                &access_level,
+                json,
+            )
+            .await
+        }
         Command::Keys(KeysCommand::Create { app_id }) => {
             keys::create(&database_url, &app_id, json).await
         }

@@ -6,11 +6,13 @@ pub mod get;
 pub mod update;
 
 use axum::Json;
+use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::Profile;
 
 use crate::state::ApiState;
 use crate::wire::profile_response::{ProfileEnvelope, render};
 
-fn respond(state: &ApiState, profile: &Profile) -> Json<ProfileEnvelope> {
-    Json(render(profile, state.clock.now_millis()))
+/// The `{"data": Profile}` answer shared by every profile-returning endpoint.
+pub fn respond(state: &ApiState, profile: &Profile) -> Json<ProfileEnvelope> {
+    Json(render(profile, Timestamp::now(), state.clock.now_millis()))
 }

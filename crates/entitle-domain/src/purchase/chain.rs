@@ -1,0 +1,83 @@
+//! A chain: every transaction sharing one `store_original_transaction_id` — one purchase on
+//! one store account ("the same Apple ID").
+
+use serde::{Deserialize, Serialize};
+
+use super::transaction::{AccessLevelId, StoreId, Transaction};
+use crate::datetime::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ChainKey {
+    pub store: StoreId,
+    pub original_transaction_id: String,
+}
+
+/// A transaction as the chain keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainTransaction {
+    pub transaction: Transaction,
+    /// The access level the product mapped to when this transaction arrived.
+    pub access_level_id: AccessLevelId,
+    /// When entitle received (or last updated) it: orders it against grants and revokes.
+    pub received_at: Timestamp,
+    /// Stable id of the purchase, shown as `purchase_id` for one-time purchases.
+    pub purchase_id: uuid::Uuid,
+}
+
+/// What re-sending a transaction did to its chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upsert {
+    /// A transaction id the chain had not seen: a purchase or a renewal.
+    New,
+    /// A known transaction id, updated in place; the previous version is kept here.
+    Updated(Box<ChainTransaction>),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Chain {
+    /// Ordered by `purchased_at`, then by arrival.
+    pub transactions: Vec<ChainTransaction>,
+}
+
+impl Chain {
+    pub fn latest(&self) -> Option<&ChainTransaction> {
+        self.transactions.last()
+    }
+
+    /// The latest transaction before the one with this id was added or updated.
+    pub fn latest_other_than(&self, store_transaction_id: &str) -> Option<&ChainTransaction> {
+        self.transactions
+            .iter()
+            .rev()
+            .find(|t| t.transaction.store_transaction_id != store_transaction_id)
+    }
+
+    pub fn upsert(&mut self, incoming: ChainTransaction) -> Upsert {
+        let id = incoming.transaction.store_transaction_id.clone();
+        let outcome = match self
+            .transactions
+            .iter()
+            .position(|t| t.transaction.store_transaction_id == id)
+        {
+            Some(at) => {
+                let mut incoming = incoming;
+                incoming.purchase_id = self.transactions[at].purchase_id;
+                let previous = std::mem::replace(&mut self.transactions[at], incoming);
+                Upsert::Updated(Box::new(previous))
+            }
+            None => {
+                self.transactions.push(incoming);
+                Upsert::New
+            }
+        };
+        self.transactions
+            .sort_by_key(|t| (t.transaction.purchased_at, t.received_at));
+        outcome
+    }
+
+    pub fn find(&self, store_transaction_id: &str) -> Option<&ChainTransaction> {
+        self.transactions
+            .iter()
+            .find(|t| t.transaction.store_transaction_id == store_transaction_id)
+    }
+}

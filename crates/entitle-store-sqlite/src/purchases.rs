@@ -1,0 +1,186 @@
+//! Set transaction, grant and revoke: each one transaction that updates the chain or override,
+//! then re-derives the view of every profile the change touches.
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::profile::Profile;
+use entitle_domain::purchase::{
+    AccessLevelId, AccessOverride, ChainKey, ChainTransaction, Claimant, GrantRequest,
+    RevokeRequest, Transaction, Upsert, apply_grant, apply_revoke, apply_store_event,
+};
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{AppId, ProfileId, ValidationError};
+use entitle_store::{StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::apps::app_pk;
+use crate::codec::backend;
+use crate::{chains, config, profiles, views};
+
+/// The app's internal key for a request that names a profile: an unknown app has no profiles.
+fn profile_app(conn: &Connection, app: AppId) -> StoreResult<i64> {
+    app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)
+}
+
+pub fn set_transaction(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    transaction: Transaction,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let app_pk = profile_app(conn, app)?;
+    let sender_row = profiles::resolve(conn, app_pk, target)?;
+    let sender = Claimant {
+        profile_id: sender_row.identity.profile_id,
+        identified: sender_row.identity.customer_user_id.is_some(),
+    };
+    let key = ChainKey {
+        store: transaction.store.clone(),
+        original_transaction_id: transaction.store_original_transaction_id.clone(),
+    };
+    let transaction_id = transaction.store_transaction_id.clone();
+    if let Some(other) = chains::chain_of_transaction(conn, app_pk, &key.store, &transaction_id)? {
+        if other != key.original_transaction_id {
+            return Err(ValidationError::field(
+                "store_transaction_id",
+                format!(
+                    "store_transaction_id `{transaction_id}` already belongs to the chain of store_original_transaction_id `{other}`."
+                ),
+            )
+            .into());
+        }
+    }
+    let mut stored = chains::load(conn, app_pk, &key)?;
+    if let Some(latest) = stored.chain.latest() {
+        if latest.transaction.purchase_type != transaction.purchase_type {
+            return Err(ValidationError::field(
+                "purchase_type",
+                format!(
+                    "the chain of `{}` holds {} transactions; purchase_type cannot change within a chain.",
+                    key.original_transaction_id,
+                    latest.transaction.purchase_type.as_str()
+                ),
+            )
+            .into());
+        }
+    }
+    let level =
+        config::access_level_of_product(conn, app_pk, &key.store, &transaction.store_product_id)?;
+    let policy = config::sharing_policy(conn, app_pk, transaction.environment)?;
+    let existed = !stored.chain.transactions.is_empty();
+    let before = stored.ownership.clone();
+    let upsert = stored.chain.upsert(ChainTransaction {
+        transaction,
+        access_level_id: level,
+        received_at: at,
+        purchase_id: uuid::Uuid::new_v4(),
+    });
+    stored.ownership = apply_store_event(policy, &before, existed, sender).ownership;
+    let new_id = matches!(upsert, Upsert::New).then_some(transaction_id.as_str());
+    chains::save(conn, app_pk, &stored, new_id)?;
+
+    let mut affected = before.participants();
+    affected.extend(stored.ownership.participants());
+    affected.push(sender.profile_id);
+    affected.sort();
+    affected.dedup();
+    for profile_id in affected {
+        views::refresh(conn, app_pk, profile_id)?;
+    }
+    profiles::load(conn, app, app_pk, sender.profile_id)
+}
+
+fn load_override(
+    conn: &Connection,
+    app_pk: i64,
+    profile_id: ProfileId,
+    level: &AccessLevelId,
+) -> StoreResult<Option<AccessOverride>> {
+    let body: Option<String> = conn
+        .prepare_cached(
+            "SELECT body FROM access_overrides WHERE app_pk = ?1 AND profile_id = ?2 AND access_level_id = ?3",
+        )
+        .map_err(backend)?
+        .query_row(params![app_pk, profile_id.as_bytes(), level.as_str()], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    body.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Backend(format!("stored override unreadable: {e}")))
+    })
+    .transpose()
+}
+
+fn save_override(
+    conn: &Connection,
+    app_pk: i64,
+    profile_id: ProfileId,
+    value: &AccessOverride,
+) -> StoreResult<()> {
+    let body = serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app_pk, profile_id, access_level_id) DO UPDATE SET body = excluded.body",
+    )
+    .map_err(backend)?
+    .execute(params![app_pk, profile_id.as_bytes(), value.access_level_id.as_str(), body])
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub fn grant(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    request: &GrantRequest,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let app_pk = profile_app(conn, app)?;
+    let row = profiles::resolve(conn, app_pk, target)?;
+    let profile_id = row.identity.profile_id;
+    config::require_access_level(conn, app_pk, &request.access_level_id)?;
+    let existing = load_override(conn, app_pk, profile_id, &request.access_level_id)?;
+    let updated = apply_grant(
+        existing,
+        request,
+        || {
+            format!(
+                "ssgrant-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            )
+        },
+        at,
+    );
+    save_override(conn, app_pk, profile_id, &updated)?;
+    views::refresh(conn, app_pk, profile_id)?;
+    profiles::load(conn, app, app_pk, profile_id)
+}
+
+pub fn revoke(
+    conn: &Connection,
+    app: AppId,
+    target: &ProfileRef,
+    request: &RevokeRequest,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    let app_pk = profile_app(conn, app)?;
+    let row = profiles::resolve(conn, app_pk, target)?;
+    let profile = profiles::to_profile(app, row)?;
+    config::require_access_level(conn, app_pk, &request.access_level_id)?;
+    let current = profile
+        .purchases
+        .access_levels(at)
+        .into_iter()
+        .find(|candidate| candidate.access_level_id == request.access_level_id);
+    let existing = load_override(conn, app_pk, profile.profile_id, &request.access_level_id)?;
+    let updated = apply_revoke(existing, current.as_ref(), request, at).map_err(|error| {
+        StoreError::Revoke {
+            error,
+            level: request.access_level_id.clone(),
+            profile_id: profile.profile_id,
+        }
+    })?;
+    save_override(conn, app_pk, profile.profile_id, &updated)?;
+    views::refresh(conn, app_pk, profile.profile_id)?;
+    profiles::load(conn, app, app_pk, profile.profile_id)
+}
