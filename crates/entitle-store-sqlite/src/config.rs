@@ -102,10 +102,10 @@ pub fn list_access_levels(conn: &Connection, app: AppId) -> StoreResult<Vec<Acce
         .map_err(backend)?;
     let mut levels = vec![AccessLevelId::premium()];
     for row in rows {
-        if let Some(level) = AccessLevelId::parse(&row.map_err(backend)?) {
-            if !levels.contains(&level) {
-                levels.push(level);
-            }
+        if let Some(level) = AccessLevelId::parse(&row.map_err(backend)?)
+            && !levels.contains(&level)
+        {
+            levels.push(level);
         }
     }
     Ok(levels)

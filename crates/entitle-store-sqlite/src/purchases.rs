@@ -39,30 +39,30 @@ pub fn set_transaction(
         original_transaction_id: transaction.store_original_transaction_id.clone(),
     };
     let transaction_id = transaction.store_transaction_id.clone();
-    if let Some(other) = chains::chain_of_transaction(conn, app_pk, &key.store, &transaction_id)? {
-        if other != key.original_transaction_id {
-            return Err(ValidationError::field(
-                "store_transaction_id",
-                format!(
-                    "store_transaction_id `{transaction_id}` already belongs to the chain of store_original_transaction_id `{other}`."
-                ),
-            )
-            .into());
-        }
+    if let Some(other) = chains::chain_of_transaction(conn, app_pk, &key.store, &transaction_id)?
+        && other != key.original_transaction_id
+    {
+        return Err(ValidationError::field(
+            "store_transaction_id",
+            format!(
+                "store_transaction_id `{transaction_id}` already belongs to the chain of store_original_transaction_id `{other}`."
+            ),
+        )
+        .into());
     }
     let mut stored = chains::load(conn, app_pk, &key)?;
-    if let Some(latest) = stored.chain.latest() {
-        if latest.transaction.purchase_type != transaction.purchase_type {
-            return Err(ValidationError::field(
-                "purchase_type",
-                format!(
-                    "the chain of `{}` holds {} transactions; purchase_type cannot change within a chain.",
-                    key.original_transaction_id,
-                    latest.transaction.purchase_type.as_str()
-                ),
-            )
-            .into());
-        }
+    if let Some(latest) = stored.chain.latest()
+        && latest.transaction.purchase_type != transaction.purchase_type
+    {
+        return Err(ValidationError::field(
+            "purchase_type",
+            format!(
+                "the chain of `{}` holds {} transactions; purchase_type cannot change within a chain.",
+                key.original_transaction_id,
+                latest.transaction.purchase_type.as_str()
+            ),
+        )
+        .into());
     }
     let level =
         config::access_level_of_product(conn, app_pk, &key.store, &transaction.store_product_id)?;

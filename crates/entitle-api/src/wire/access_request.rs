@@ -23,10 +23,10 @@ pub fn read_grant(body: &Map<String, Value>) -> Result<GrantRequest, ValidationE
     let access_level_id = access_level(&f)?;
     let starts_at = f.optional_datetime("starts_at")?;
     let expires_at = f.optional_datetime("expires_at")?;
-    if let (Some(starts), Some(expires)) = (starts_at, expires_at) {
-        if expires <= starts {
-            return Err(f.invalid("expires_at", "expires_at must be later than starts_at."));
-        }
+    if let (Some(starts), Some(expires)) = (starts_at, expires_at)
+        && expires <= starts
+    {
+        return Err(f.invalid("expires_at", "expires_at must be later than starts_at."));
     }
     Ok(GrantRequest {
         access_level_id,

@@ -213,7 +213,10 @@ impl Transaction {
                 "originally_purchased_at must be earlier than or equal to purchased_at.",
             );
         }
-        if self.expires_at.is_some_and(|expires| expires <= self.purchased_at) {
+        if self
+            .expires_at
+            .is_some_and(|expires| expires <= self.purchased_at)
+        {
             return rule(
                 "expires_date_error",
                 "expires_at",
@@ -256,7 +259,10 @@ impl Transaction {
                 );
             }
         }
-        if self.refunded_at.is_some_and(|refunded| refunded <= self.purchased_at) {
+        if self
+            .refunded_at
+            .is_some_and(|refunded| refunded <= self.purchased_at)
+        {
             return rule(
                 "refund_date_error",
                 "refunded_at",
