@@ -169,3 +169,95 @@ pub fn redacted(body: &Value) -> Value {
     }
     body
 }
+
+pub const SET_TRANSACTION: &str = "/api/v2/server-side-api/purchase/set/transaction/";
+pub const GRANT: &str = "/api/v2/server-side-api/purchase/profile/grant/access-level/";
+pub const REVOKE: &str = "/api/v2/server-side-api/purchase/profile/revoke/access-level/";
+
+/// A valid subscription transaction body; dates are RFC 3339 strings.
+pub fn subscription(id: &str, original: &str, purchased_at: &str, expires_at: &str) -> Value {
+    serde_json::json!({
+        "purchase_type": "subscription",
+        "store": "app_store",
+        "environment": "Production",
+        "store_product_id": "pro.monthly",
+        "store_transaction_id": id,
+        "store_original_transaction_id": original,
+        "price": { "country": "US", "currency": "USD", "value": 9.99 },
+        "purchased_at": purchased_at,
+        "originally_purchased_at": purchased_at,
+        "expires_at": expires_at,
+        "renew_status": true
+    })
+}
+
+/// A valid one-time purchase body.
+pub fn one_time(id: &str, purchased_at: &str) -> Value {
+    serde_json::json!({
+        "purchase_type": "one_time_purchase",
+        "store": "stripe",
+        "store_product_id": "lifetime_unlock",
+        "store_transaction_id": id,
+        "store_original_transaction_id": id,
+        "price": { "country": "US", "currency": "USD", "value": 49.0 },
+        "purchased_at": purchased_at
+    })
+}
+
+/// An RFC 3339 instant `days` from now (negative for the past).
+pub fn days_from_now(days: i64) -> String {
+    let now = Timestamp::now().unix_micros();
+    Timestamp::from_unix_micros(now + days * 86_400_000_000).to_rfc3339()
+}
+
+impl TestServer {
+    /// Creates a profile for `cuid` and returns its id.
+    pub async fn create_profile(&self, cuid: &str) -> String {
+        let (status, body) = send(self.profile(Method::POST, cuid)).await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["profile_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a transaction for `cuid` and returns the response.
+    pub async fn set_transaction(&self, cuid: &str, body: &Value) -> (StatusCode, Value) {
+        send(
+            self.request(Method::POST, SET_TRANSACTION)
+                .header("adapty-customer-user-id", cuid)
+                .json(body),
+        )
+        .await
+    }
+
+    /// Runs the real `entitle` binary against this server's database.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
+            .args(args)
+            .arg("--database-url")
+            .arg(self.database_url.redacted())
+            .env_remove("ENTITLE_DATABASE_URL")
+            .output()
+            .expect("run entitle");
+        assert!(
+            output.status.success(),
+            "entitle {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// The ids of the access levels in a profile response that are active now.
+pub fn active_levels(body: &Value) -> Vec<String> {
+    let now = Timestamp::now();
+    body["data"]["access_levels"]
+        .as_array()
+        .expect("access_levels")
+        .iter()
+        .filter(|level| {
+            let expires = level["expires_at"].as_str().and_then(Timestamp::parse);
+            let starts = level["starts_at"].as_str().and_then(Timestamp::parse);
+            expires.is_none_or(|e| e > now) && starts.is_none_or(|s| s <= now)
+        })
+        .map(|level| level["access_level_id"].as_str().unwrap().to_owned())
+        .collect()
+}

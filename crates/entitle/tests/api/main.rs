@@ -8,5 +8,7 @@ mod cli;
 mod concurrency;
 mod headers;
 mod profile_lifecycle;
+mod purchases;
+mod sharing;
 mod tenancy;
 mod validation;
