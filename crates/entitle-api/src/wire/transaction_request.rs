@@ -125,9 +125,6 @@ fn price(f: &Fields<'_>) -> Result<Price, ValidationError> {
         .as_f64()
         .filter(|value| value.is_finite())
         .ok_or_else(|| p.invalid("value", "price.value must be a number"))?;
-    if value < 0.0 {
-        return Err(p.invalid("value", "price.value must not be negative"));
-    }
     Ok(Price {
         country: country.as_str().to_owned(),
         currency: currency.to_ascii_uppercase(),

@@ -158,8 +158,10 @@ impl AccessOverride {
         {
             return;
         }
+        // The expiry in force when the revoke was made (a grace period's end counts), so a revoke
+        // inside a grace period ends access at `revoke_at`, not at the lapsed expiry.
         let ends = candidate
-            .expires_at
+            .effective_expires_at(revoke.revoked_at)
             .map_or(revoke.revoke_at, |expires| expires.min(revoke.revoke_at));
         candidate.expires_at = Some(ends);
         candidate.grace_period_expires_at = None;

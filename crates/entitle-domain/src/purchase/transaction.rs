@@ -164,6 +164,12 @@ impl Transaction {
                 ),
             ));
         }
+        if !self.price.value.is_finite() || self.price.value < 0.0 {
+            return Err(ValidationError::field(
+                "price.value",
+                "price.value must be a number of at least 0.",
+            ));
+        }
         let paid_zero = self.price.value == 0.0;
         if let Some(offer) = &self.offer {
             if self.purchase_type == PurchaseType::OneTime
