@@ -110,7 +110,7 @@ impl From<StoreError> for ApiError {
                 profile_id,
             } => ApiError::Invalid(revoke_error(error, level.as_str(), profile_id)),
             // The key authenticated, but its app or the key itself is gone: treat as unknown.
-            StoreError::AppNotFound | StoreError::KeyNotFound => {
+            StoreError::AppNotFound | StoreError::KeyNotFound | StoreError::IntegrationNotFound => {
                 ApiError::NotAuthenticated("Invalid API key.")
             }
             StoreError::Unavailable(detail) => {

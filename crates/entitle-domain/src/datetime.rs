@@ -65,6 +65,21 @@ impl Timestamp {
             .and_then(|at| in_supported_range(at.assume_utc()))
     }
 
+    /// The rendering of Adapty's webhook payloads: `2026-01-10T12:00:00.000000+0000`.
+    pub fn to_event_format(self) -> String {
+        let at = self.to_offset().to_offset(UtcOffset::UTC);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+0000",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.microsecond()
+        )
+    }
+
     /// RFC 3339 in UTC with `+00:00`; microseconds only when there are any.
     pub fn to_rfc3339(self) -> String {
         let at = self.to_offset().to_offset(UtcOffset::UTC);

@@ -60,6 +60,10 @@ uuid_id!(
     /// The public id of an API key (never the secret).
     KeyId
 );
+uuid_id!(
+    /// A webhook integration of an app.
+    IntegrationId
+);
 
 /// The developer's own user id. Any non-empty string; matched exactly and case-sensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod datetime;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod keys;
 pub mod profile;
@@ -13,4 +14,4 @@ pub mod purchase;
 pub mod resolve;
 
 pub use error::{ErrorCode, ValidationError};
-pub use ids::{AppId, CustomerUserId, KeyId, ProfileId};
+pub use ids::{AppId, CustomerUserId, IntegrationId, KeyId, ProfileId};

@@ -10,7 +10,11 @@ mod chains;
 mod codec;
 mod config;
 mod connection;
+mod deliveries;
+mod feed;
+mod integrations;
 mod migrations;
+mod outbox;
 mod profiles;
 mod purchases;
 mod readers;
@@ -26,10 +30,12 @@ use entitle_domain::purchase::{
     AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
 };
 use entitle_domain::resolve::ProfileRef;
-use entitle_domain::{AppId, KeyId};
+use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, ConfigStore, DeletionReport, KeyRecord, KeyStore, NewKey,
-    ProfileStore, PurchaseStore, StoreError, StoreResult,
+    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore,
+    DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
+    IntegrationStore, KeyRecord, KeyStore, NewKey, ProfileStore, PurchaseStore, StoreError,
+    StoreResult,
 };
 
 use readers::Readers;
@@ -230,6 +236,67 @@ impl ConfigStore for SqliteStore {
     ) -> StoreResult<()> {
         self.writer
             .run(move |conn| config::set_sharing_policy(conn, app, environment, policy))
+            .await
+    }
+}
+
+#[async_trait]
+impl IntegrationStore for SqliteStore {
+    async fn add_integration(&self, integration: Integration) -> StoreResult<Integration> {
+        self.writer
+            .run(move |conn| integrations::add(conn, &integration))
+            .await
+    }
+
+    async fn list_integrations(&self, app: Option<AppId>) -> StoreResult<Vec<Integration>> {
+        self.readers
+            .run(move |conn| integrations::list(conn, app))
+            .await
+    }
+
+    async fn remove_integration(
+        &self,
+        integration: IntegrationId,
+        at: Timestamp,
+    ) -> StoreResult<Integration> {
+        self.writer
+            .run(move |conn| integrations::remove(conn, integration, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl EventFeedStore for SqliteStore {
+    async fn list_events(&self, app: AppId, query: EventQuery) -> StoreResult<EventPage> {
+        self.readers
+            .run(move |conn| readers::snapshot(conn, |conn| feed::list_events(conn, app, &query)))
+            .await
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for SqliteStore {
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let worker = worker.to_owned();
+        self.writer
+            .run(move |conn| deliveries::claim(conn, &worker, now, lease, limit))
+            .await
+    }
+
+    async fn record_attempt(
+        &self,
+        claim: &ClaimedDelivery,
+        result: AttemptResult,
+    ) -> StoreResult<bool> {
+        let claim = claim.clone();
+        self.writer
+            .run(move |conn| deliveries::record(conn, &claim, &result))
             .await
     }
 }

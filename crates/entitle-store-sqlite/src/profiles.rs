@@ -1,9 +1,10 @@
 //! The profile lifecycle in SQL. Every function runs inside the caller's transaction.
 
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{EventType, profile_deleted_payload};
 use entitle_domain::keys::keyed_hash;
 use entitle_domain::profile::{Profile, ProfileAttributes, ProfilePatch};
-use entitle_domain::purchase::ProfileAccessView;
+use entitle_domain::purchase::{Environment, ProfileAccessView};
 use entitle_domain::resolve::{
     CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
 };
@@ -13,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
 use crate::codec::{backend, micros, timestamp, uuid_column};
+use crate::outbox::{self, NewEvent, Outbox};
 
 /// A profile row as stored.
 pub struct Row {
@@ -278,6 +280,9 @@ pub fn delete(
         remove("DELETE FROM chain_inheritors WHERE app_pk = ?1 AND profile_id = ?2")?;
     let overrides_removed =
         remove("DELETE FROM access_overrides WHERE app_pk = ?1 AND profile_id = ?2")?;
+    // Its integration events leave the feed, and their pending deliveries go with them.
+    let (events_removed, deliveries_cancelled) =
+        outbox::remove_profile_events(conn, app_pk, profile.profile_id)?;
 
     let counts = DeletionCounts {
         custom_attributes: profile.attributes.custom_attributes.len() as u32,
@@ -285,6 +290,8 @@ pub fn delete(
         chains_detached,
         share_links_removed,
         overrides_removed,
+        events_removed,
+        deliveries_cancelled,
     };
     let report = DeletionReport {
         deletion_id: uuid::Uuid::now_v7(),
@@ -293,6 +300,7 @@ pub fn delete(
         counts,
     };
     record_deletion(conn, app_pk, &report, deleted_by)?;
+    announce_deletion(conn, app, app_pk, &report)?;
     Ok(report)
 }
 
@@ -314,6 +322,8 @@ fn record_deletion(
         "chains_detached": report.counts.chains_detached,
         "share_links_removed": report.counts.share_links_removed,
         "overrides_removed": report.counts.overrides_removed,
+        "events_removed": report.counts.events_removed,
+        "deliveries_cancelled": report.counts.deliveries_cancelled,
     })
     .to_string();
     conn.prepare_cached(
@@ -340,4 +350,33 @@ fn record_deletion(
 pub fn load(conn: &Connection, app: AppId, app_pk: i64, id: ProfileId) -> StoreResult<Profile> {
     let row = by_id(conn, app_pk, id)?.ok_or(StoreError::ProfileNotFound)?;
     to_profile(app, row)
+}
+
+/// `profile_deleted` (an entitle extension, with no personal data) for the integrations that
+/// subscribed to it.
+fn announce_deletion(
+    conn: &Connection,
+    app: AppId,
+    app_pk: i64,
+    report: &DeletionReport,
+) -> StoreResult<()> {
+    let subscribed = crate::integrations::active_integrations(conn, app_pk)?
+        .iter()
+        .any(|row| {
+            row.integration
+                .wants(EventType::ProfileDeleted, Environment::Production)
+        });
+    if !subscribed {
+        return Ok(());
+    }
+    let event_id = uuid::Uuid::new_v4();
+    Outbox::new(conn, app_pk, report.deleted_at).emit(NewEvent {
+        profile_id: report.profile_id,
+        event_id,
+        event_type: EventType::ProfileDeleted,
+        environment: Environment::Production,
+        payload: profile_deleted_payload(app, report.profile_id, event_id, report.deleted_at),
+        reissued: false,
+        forward: true,
+    })
 }

@@ -2,9 +2,12 @@
 //! then re-derives the view of every profile the change touches.
 
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{
+    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_store_event,
+};
 use entitle_domain::profile::Profile;
 use entitle_domain::purchase::{
-    AccessLevelId, AccessOverride, ChainKey, ChainTransaction, Claimant, GrantRequest,
+    AccessLevelId, AccessOverride, ChainKey, ChainTransaction, Claimant, Environment, GrantRequest,
     RevokeRequest, Transaction, Upsert, apply_grant, apply_revoke, apply_store_event,
 };
 use entitle_domain::resolve::ProfileRef;
@@ -14,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
 use crate::codec::backend;
+use crate::outbox::{NewEvent, Outbox};
 use crate::{chains, config, profiles, views};
 
 /// The app's internal key for a request that names a profile: an unknown app has no profiles.
@@ -69,25 +73,105 @@ pub fn set_transaction(
     let policy = config::sharing_policy(conn, app_pk, transaction.environment)?;
     let existed = !stored.chain.transactions.is_empty();
     let before = stored.ownership.clone();
+    let chain_before = stored.chain.clone();
     let upsert = stored.chain.upsert(ChainTransaction {
         transaction,
         access_level_id: level,
         received_at: at,
         purchase_id: uuid::Uuid::new_v4(),
     });
-    stored.ownership = apply_store_event(policy, &before, existed, sender).ownership;
-    let new_id = matches!(upsert, Upsert::New).then_some(transaction_id.as_str());
-    chains::save(conn, app_pk, &stored, new_id)?;
+    let outcome = apply_store_event(policy, &before, existed, sender);
+    stored.ownership = outcome.ownership;
 
     let mut affected = before.participants();
     affected.extend(stored.ownership.participants());
     affected.push(sender.profile_id);
     affected.sort();
     affected.dedup();
-    for profile_id in affected {
-        views::refresh(conn, app_pk, profile_id)?;
+    let views_before = affected
+        .iter()
+        .map(|id| profiles::load(conn, app, app_pk, *id).map(|p| p.purchases))
+        .collect::<StoreResult<Vec<_>>>()?;
+
+    let new_id = matches!(upsert, Upsert::New).then_some(transaction_id.as_str());
+    chains::save(conn, app_pk, &stored, new_id)?;
+    for profile_id in &affected {
+        views::refresh(conn, app_pk, *profile_id)?;
     }
-    profiles::load(conn, app, app_pk, sender.profile_id)
+    let after = affected
+        .iter()
+        .map(|id| profiles::load(conn, app, app_pk, *id))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let touched: Vec<Touched<'_>> = after
+        .iter()
+        .zip(&views_before)
+        .map(|(after, before)| Touched { after, before })
+        .collect();
+    let planned = plan_store_event(
+        &StoreEvent {
+            chain_before: &chain_before,
+            chain: &stored.chain,
+            upsert: &upsert,
+            store_transaction_id: &transaction_id,
+            ownership: &stored.ownership,
+            reattached: outcome.reattached,
+            touched: &touched,
+            now: at,
+        },
+        &mut uuid::Uuid::new_v4,
+    );
+    write_events(conn, app_pk, at, planned)?;
+    after
+        .into_iter()
+        .find(|p| p.profile_id == sender.profile_id)
+        .ok_or(StoreError::ProfileNotFound)
+}
+
+/// Writes planned events (and their deliveries) through the outbox.
+pub fn write_events(
+    conn: &Connection,
+    app_pk: i64,
+    at: Timestamp,
+    planned: Vec<PlannedEvent>,
+) -> StoreResult<()> {
+    let mut outbox = Outbox::new(conn, app_pk, at);
+    for event in planned {
+        outbox.emit(NewEvent {
+            profile_id: event.profile_id,
+            event_id: event.event_id,
+            event_type: event.event_type,
+            environment: event.environment,
+            payload: event.payload,
+            reissued: event.reissued,
+            forward: event.forward,
+        })?;
+    }
+    Ok(())
+}
+
+/// Refreshes one profile's view after an override changed, with its access events.
+fn refresh_with_events(
+    conn: &Connection,
+    app: AppId,
+    app_pk: i64,
+    before: Profile,
+    at: Timestamp,
+) -> StoreResult<Profile> {
+    views::refresh(conn, app_pk, before.profile_id)?;
+    let after = profiles::load(conn, app, app_pk, before.profile_id)?;
+    let touched = Touched {
+        after: &after,
+        before: &before.purchases,
+    };
+    let planned = plan_access_events(
+        &touched,
+        &[],
+        Environment::Production,
+        at,
+        &mut uuid::Uuid::new_v4,
+    );
+    write_events(conn, app_pk, at, planned)?;
+    Ok(after)
 }
 
 fn load_override(
@@ -152,8 +236,8 @@ pub fn grant(
         at,
     );
     save_override(conn, app_pk, profile_id, &updated)?;
-    views::refresh(conn, app_pk, profile_id)?;
-    profiles::load(conn, app, app_pk, profile_id)
+    let before = profiles::load(conn, app, app_pk, profile_id)?;
+    refresh_with_events(conn, app, app_pk, before, at)
 }
 
 pub fn revoke(
@@ -181,6 +265,5 @@ pub fn revoke(
         }
     })?;
     save_override(conn, app_pk, profile.profile_id, &updated)?;
-    views::refresh(conn, app_pk, profile.profile_id)?;
-    profiles::load(conn, app, app_pk, profile.profile_id)
+    refresh_with_events(conn, app, app_pk, profile, at)
 }

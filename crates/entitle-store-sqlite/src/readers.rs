@@ -52,3 +52,15 @@ impl Readers {
             .unwrap_or_else(|_| Err(StoreError::Backend("the read was not run".into())))
     }
 }
+
+/// Runs several reads against one consistent snapshot of the database.
+pub fn snapshot<R>(
+    conn: &Connection,
+    read: impl FnOnce(&Connection) -> StoreResult<R>,
+) -> StoreResult<R> {
+    conn.execute_batch("BEGIN DEFERRED")
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let outcome = read(conn);
+    let _ = conn.execute_batch("COMMIT");
+    outcome
+}

@@ -28,6 +28,8 @@ pub enum StoreError {
     AppNotFound,
     #[error("key not found")]
     KeyNotFound,
+    #[error("integration not found")]
+    IntegrationNotFound,
     /// The backend is shutting down or cannot be reached.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

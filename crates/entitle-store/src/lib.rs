@@ -5,6 +5,7 @@
 //! (STYLE.md habit 3). The capabilities are split into small traits; [`Store`] is all of them.
 
 mod error;
+mod events;
 mod records;
 
 use async_trait::async_trait;
@@ -14,9 +15,13 @@ use entitle_domain::purchase::{
     AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
 };
 use entitle_domain::resolve::ProfileRef;
-use entitle_domain::{AppId, KeyId};
+use entitle_domain::{AppId, IntegrationId, KeyId};
 
 pub use error::{StoreError, StoreResult};
+pub use events::{
+    AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, DeliveryState, DeliveryStatus,
+    EventPage, EventQuery, FeedEvent, Integration,
+};
 pub use records::{ApiKeyRecord, AppRecord, DeletionCounts, DeletionReport, KeyRecord, NewKey};
 
 /// Looking up API keys on every request.
@@ -115,6 +120,48 @@ pub trait ConfigStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Webhook integrations of an app.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    async fn add_integration(&self, integration: Integration) -> StoreResult<Integration>;
+    /// Integrations of one app, or of every app.
+    async fn list_integrations(&self, app: Option<AppId>) -> StoreResult<Vec<Integration>>;
+    /// Removes an integration; its pending deliveries are cancelled.
+    async fn remove_integration(
+        &self,
+        integration: IntegrationId,
+        at: Timestamp,
+    ) -> StoreResult<Integration>;
+}
+
+/// Reading the event feed.
+#[async_trait]
+pub trait EventFeedStore: Send + Sync {
+    /// Newest first.
+    async fn list_events(&self, app: AppId, query: EventQuery) -> StoreResult<EventPage>;
+}
+
+/// The transactional outbox, as delivery workers see it.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Claims up to `limit` due deliveries for `lease`; no other worker gets them meanwhile.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+
+    /// Records an attempt of a claimed delivery. Ignored (false) when the claim was lost: the
+    /// lease expired and another worker took it over, or the delivery was cancelled.
+    async fn record_attempt(
+        &self,
+        claim: &ClaimedDelivery,
+        result: AttemptResult,
+    ) -> StoreResult<bool>;
+}
+
 /// Operator actions: apps and their keys.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -132,6 +179,26 @@ pub trait AdminStore: Send + Sync {
 }
 
 /// Everything a backend offers.
-pub trait Store: KeyStore + ProfileStore + PurchaseStore + ConfigStore + AdminStore {}
+pub trait Store:
+    KeyStore
+    + ProfileStore
+    + PurchaseStore
+    + ConfigStore
+    + IntegrationStore
+    + EventFeedStore
+    + DeliveryStore
+    + AdminStore
+{
+}
 
-impl<T: KeyStore + ProfileStore + PurchaseStore + ConfigStore + AdminStore> Store for T {}
+impl<T> Store for T where
+    T: KeyStore
+        + ProfileStore
+        + PurchaseStore
+        + ConfigStore
+        + IntegrationStore
+        + EventFeedStore
+        + DeliveryStore
+        + AdminStore
+{
+}

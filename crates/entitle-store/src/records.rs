@@ -45,6 +45,10 @@ pub struct DeletionCounts {
     pub share_links_removed: u32,
     /// Access levels granted or revoked on the profile server-side.
     pub overrides_removed: u32,
+    /// Integration events that left the event feed.
+    pub events_removed: u32,
+    /// Deliveries of those events that had not been delivered yet.
+    pub deliveries_cancelled: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

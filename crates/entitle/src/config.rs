@@ -4,6 +4,9 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use entitle_webhooks::WorkerConfig;
 
 /// Where the data lives.
 #[derive(Clone, PartialEq, Eq)]
@@ -77,19 +80,60 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 /// Everything `serve` needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: DatabaseUrl,
+    /// Bearer token of the admin API; `None` turns the admin API off.
+    pub admin_token: Option<String>,
+    /// The webhook worker to run inside the server; `None` runs none.
+    pub worker: Option<WorkerConfig>,
 }
 
 impl Config {
+    /// Defaults: the embedded database given, a worker with the production schedule, no admin API.
     pub fn for_database(database_url: DatabaseUrl) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url,
+            admin_token: None,
+            worker: Some(WorkerConfig::default()),
         }
     }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("worker", &self.worker)
+            .finish()
+    }
+}
+
+/// `250ms`, `10s`, `1m`, `2h`: a whole number and a unit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 250ms, 10s, 1m or 2h"))?;
+    let millis = match unit {
+        "ms" => number,
+        "s" | "" => number * 1000,
+        "m" => number * 60_000,
+        "h" => number * 3_600_000,
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    };
+    Ok(Duration::from_millis(millis))
 }
 
 #[cfg(test)]
@@ -116,6 +160,16 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("").is_err());
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
     }
 
     #[test]

@@ -15,6 +15,21 @@ use tokio::net::TcpListener;
 
 pub use backend::Backend;
 pub use config::{Config, DatabaseUrl};
+pub use entitle_webhooks::{TargetPolicy, WorkerConfig};
+
+/// Runs only the webhook worker until `shutdown` resolves.
+pub async fn run_worker(
+    database_url: &DatabaseUrl,
+    worker: WorkerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let backend = Backend::open(database_url).await?;
+    let worker =
+        entitle_webhooks::Worker::new(backend.store(), worker).map_err(anyhow::Error::msg)?;
+    worker.run(shutdown).await;
+    backend.close().await;
+    Ok(())
+}
 
 /// Opens the database (running migrations), makes the first app on an empty database, and
 /// serves the API on `listener` until `shutdown` resolves. In-flight requests finish and queued
@@ -28,13 +43,31 @@ pub async fn run(
     let address = listener.local_addr().context("listener has no address")?;
     bootstrap_first_app(&backend, address).await?;
 
-    let state = entitle_api::ApiState::new(backend.store());
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = match config.worker.clone() {
+        Some(worker_config) => {
+            let worker = entitle_webhooks::Worker::new(backend.store(), worker_config)
+                .map_err(anyhow::Error::msg)?;
+            let mut stopped = worker_stopped.clone();
+            Some(tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })))
+        }
+        None => None,
+    };
+
+    let state =
+        entitle_api::ApiState::new(backend.store()).with_admin_token(config.admin_token.clone());
     let app = entitle_api::router(state);
     tracing::info!(%address, database = %config.database_url.redacted(), "entitle is serving");
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server failed");
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     backend.close().await;
     tracing::info!("entitle stopped");
     served

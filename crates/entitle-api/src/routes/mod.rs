@@ -1,5 +1,6 @@
 //! The route table. Adapty's paths end with `/`; the slash-less spelling is served too.
 
+mod admin;
 mod fallback;
 pub mod profile;
 mod purchase;
@@ -36,6 +37,10 @@ pub fn routes() -> Router<ApiState> {
             .route(path.trim_end_matches('/'), handler);
     }
     router
+        .route(
+            "/admin/v1/apps/{app_id}/events",
+            axum::routing::get(admin::events::list),
+        )
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

@@ -5,6 +5,7 @@ mod config;
 pub mod keys;
 mod output;
 pub mod serve;
+mod webhooks;
 
 use std::net::SocketAddr;
 
@@ -47,8 +48,13 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API.
+    /// Serve the API (and, unless --no-worker, deliver webhooks).
     Serve(ServeArgs),
+    /// Deliver webhooks only, without serving the API.
+    Worker(WorkerArgs),
+    /// Manage webhook integrations.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage apps (tenants).
@@ -101,6 +107,72 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ENTITLE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Bearer token of the admin API (`/admin/v1/`); without one the admin API is off.
+    #[arg(long, env = "ENTITLE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Do not run the webhook worker in this process.
+    #[arg(long)]
+    pub no_worker: bool,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Wait before the first retry of a failed delivery; each next retry waits twice as long.
+    #[arg(long, env = "ENTITLE_WEBHOOK_RETRY_BASE", default_value = "1m", value_parser = crate::config::parse_duration)]
+    pub webhook_retry_base: std::time::Duration,
+    /// Retries after the first attempt.
+    #[arg(long, env = "ENTITLE_WEBHOOK_MAX_RETRIES", default_value_t = 9)]
+    pub webhook_max_retries: u32,
+    /// No answer within this is a failed attempt.
+    #[arg(long, env = "ENTITLE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = crate::config::parse_duration)]
+    pub webhook_timeout: std::time::Duration,
+    /// Allow webhook URLs on loopback and private addresses (tests, private networks).
+    #[arg(long, env = "ENTITLE_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    pub webhook_allow_private_targets: bool,
+}
+
+impl WorkerArgs {
+    pub fn config(&self) -> entitle_webhooks::WorkerConfig {
+        let mut config = entitle_webhooks::WorkerConfig::default();
+        config.retry.first_retry = self.webhook_retry_base;
+        config.retry.max_retries = self.webhook_max_retries;
+        config.timeout = self.webhook_timeout;
+        config.lease = config.lease.max(self.webhook_timeout * 3);
+        config.targets.allow_private = self.webhook_allow_private_targets;
+        config
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add a webhook integration; prints its id and signing secret (shown once).
+    Add {
+        #[arg(long = "app")]
+        app_id: String,
+        #[arg(long)]
+        url: String,
+        /// Sent verbatim as the `Authorization` header of every delivery.
+        #[arg(long)]
+        authorization: Option<String>,
+        /// Only events of this environment (default: both).
+        #[arg(long, value_parser = ["production", "sandbox"])]
+        environment: Option<String>,
+        /// Only these event types, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+    },
+    /// List webhook integrations.
+    List {
+        #[arg(long = "app")]
+        app_id: Option<String>,
+    },
+    /// Remove an integration; its pending deliveries are cancelled.
+    Remove {
+        #[arg(long = "integration")]
+        integration_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,7 +215,30 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         database_url, json, ..
     } = cli.global;
     match cli.command {
-        Command::Serve(args) => serve::serve(database_url, args.listen).await,
+        Command::Serve(args) => serve::serve(database_url, args).await,
+        Command::Worker(args) => serve::worker(database_url, args).await,
+        Command::Webhooks(WebhooksCommand::Add {
+            app_id,
+            url,
+            authorization,
+            environment,
+            events,
+        }) => {
+            let request = webhooks::AddRequest {
+                app_id,
+                url,
+                authorization,
+                environment,
+                events,
+            };
+            webhooks::add(&database_url, request, json).await
+        }
+        Command::Webhooks(WebhooksCommand::List { app_id }) => {
+            webhooks::list(&database_url, app_id.as_deref(), json).await
+        }
+        Command::Webhooks(WebhooksCommand::Remove { integration_id }) => {
+            webhooks::remove(&database_url, &integration_id, json).await
+        }
         Command::Migrate => serve::migrate(&database_url).await,
         Command::Apps(AppsCommand::Create { name }) => {
             apps::create(&database_url, &name, json).await

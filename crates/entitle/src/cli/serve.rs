@@ -2,18 +2,26 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 
+use super::{ServeArgs, WorkerArgs};
 use crate::backend::Backend;
 use crate::config::{Config, DatabaseUrl};
 
-pub async fn serve(database_url: DatabaseUrl, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(database_url: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    let listen: SocketAddr = args.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let config = Config {
         listen,
         database_url,
+        admin_token: args.admin_token.filter(|token| !token.is_empty()),
+        worker: (!args.no_worker).then(|| args.worker.config()),
     };
     crate::run(config, listener, shutdown_signal()).await
+}
+
+pub async fn worker(database_url: DatabaseUrl, args: WorkerArgs) -> anyhow::Result<()> {
+    crate::run_worker(&database_url, args.config(), shutdown_signal()).await
 }
 
 pub async fn migrate(database_url: &DatabaseUrl) -> anyhow::Result<()> {

@@ -1,0 +1,3 @@
+//! entitle's admin API (`/admin/v1/`): beyond Adapty's API, authorised by the admin token.
+
+pub mod events;

@@ -1,0 +1,186 @@
+//! Which events a change produces (spec §9.7).
+
+use std::collections::BTreeMap;
+
+use super::EventType;
+use crate::datetime::Timestamp;
+use crate::purchase::{
+    AccessCandidate, AccessLevelId, CancellationReason, Chain, ChainTransaction, ProfileAccessView,
+    PurchaseType, Upsert,
+};
+
+/// The transactional events a transaction produces, with their business time.
+///
+/// `previous_latest` is the chain's latest transaction before this one arrived (for a new
+/// transaction), `upsert` says whether the transaction is new or an update in place.
+pub fn transaction_events(
+    previous_latest: Option<&ChainTransaction>,
+    upsert: &Upsert,
+    current: &ChainTransaction,
+    now: Timestamp,
+) -> Vec<(EventType, Timestamp)> {
+    let t = &current.transaction;
+    let mut events = Vec::new();
+    match upsert {
+        Upsert::New => {
+            events.push(match t.purchase_type {
+                PurchaseType::OneTime => (EventType::NonSubscriptionPurchase, t.purchased_at),
+                PurchaseType::Subscription => match previous_latest {
+                    None if t.is_trial() => (EventType::TrialStarted, t.purchased_at),
+                    None => (EventType::SubscriptionStarted, t.purchased_at),
+                    Some(previous) if previous.transaction.is_trial() && !t.is_trial() => {
+                        (EventType::TrialConverted, t.purchased_at)
+                    }
+                    Some(_) => (EventType::SubscriptionRenewed, t.purchased_at),
+                },
+            });
+            events.extend(state_changes(None, current, now));
+        }
+        Upsert::Updated(previous) => events.extend(state_changes(Some(previous), current, now)),
+    }
+    events
+}
+
+/// Changes of state carried by a transaction: auto-renew, billing issues, grace, refund, expiry.
+/// Compared with the transaction's previous version (none for a new transaction).
+fn state_changes(
+    previous: Option<&ChainTransaction>,
+    current: &ChainTransaction,
+    now: Timestamp,
+) -> Vec<(EventType, Timestamp)> {
+    let t = &current.transaction;
+    let before = previous.map(|p| &p.transaction);
+    let trial = t.is_trial();
+    let mut events = Vec::new();
+    if t.purchase_type == PurchaseType::Subscription {
+        let was_renewing = before.is_none_or(|b| b.renew_status);
+        let changed_at = t.renew_status_changed_at.unwrap_or(now);
+        if was_renewing && !t.renew_status {
+            let kind = if trial {
+                EventType::TrialRenewalCancelled
+            } else {
+                EventType::SubscriptionRenewalCancelled
+            };
+            events.push((kind, changed_at));
+        }
+        if before.is_some_and(|b| !b.renew_status) && t.renew_status {
+            let kind = if trial {
+                EventType::TrialRenewalReactivated
+            } else {
+                EventType::SubscriptionRenewalReactivated
+            };
+            events.push((kind, changed_at));
+        }
+        if let Some(detected) = t.billing_issue_detected_at
+            && before.is_none_or(|b| b.billing_issue_detected_at.is_none())
+        {
+            events.push((EventType::BillingIssueDetected, detected));
+        }
+        if t.billing_issue_detected_at.is_some()
+            && let Some(grace) = t.grace_period_expires_at
+            && before.is_none_or(|b| b.grace_period_expires_at.is_none())
+            && now < grace
+        {
+            events.push((
+                EventType::EnteredGracePeriod,
+                t.billing_issue_detected_at.unwrap_or(now),
+            ));
+        }
+    }
+    if let Some(refunded) = t.refunded_at
+        && before.is_none_or(|b| b.refunded_at.is_none())
+    {
+        let kind = match t.purchase_type {
+            PurchaseType::OneTime => EventType::NonSubscriptionPurchaseRefunded,
+            PurchaseType::Subscription => EventType::SubscriptionRefunded,
+        };
+        events.push((kind, refunded));
+    }
+    if t.purchase_type == PurchaseType::Subscription && !t.is_refunded() {
+        let ended = |tx: &crate::purchase::Transaction| {
+            let end = if tx.billing_issue_detected_at.is_some() {
+                tx.grace_period_expires_at.or(tx.expires_at)
+            } else {
+                tx.expires_at
+            };
+            end.is_some_and(|end| end <= now)
+        };
+        let newly_ended = ended(t) && before.is_none_or(|b| !ended(b));
+        // A renewing subscription whose period lapsed is still waiting for its next charge;
+        // it has ended once auto-renew is off or billing failed for good.
+        let final_end =
+            !t.renew_status || t.cancellation_reason == Some(CancellationReason::BillingError);
+        if newly_ended && final_end {
+            let kind = if trial {
+                EventType::TrialExpired
+            } else {
+                EventType::SubscriptionExpired
+            };
+            events.push((kind, t.expires_at.unwrap_or(now)));
+        }
+    }
+    events
+}
+
+/// The events of a whole chain as if its transactions had arrived now, oldest first: used to
+/// reissue a detached chain's history under its new parent.
+pub fn replay_chain(
+    chain: &Chain,
+    now: Timestamp,
+) -> Vec<(EventType, Timestamp, &ChainTransaction)> {
+    let mut events = Vec::new();
+    let mut previous: Option<&ChainTransaction> = None;
+    for current in &chain.transactions {
+        for (kind, at) in transaction_events(previous, &Upsert::New, current, now) {
+            events.push((kind, at, current));
+        }
+        previous = Some(current);
+    }
+    events
+}
+
+/// An access level whose state changed for a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessChange {
+    pub access_level_id: AccessLevelId,
+    /// The access level now; `None` when the profile no longer has it at all.
+    pub now: Option<AccessCandidate>,
+    /// The access level before the change.
+    pub before: Option<AccessCandidate>,
+}
+
+/// The access levels whose visible state differs between two views of one profile.
+pub fn access_changes(
+    before: &ProfileAccessView,
+    after: &ProfileAccessView,
+    now: Timestamp,
+) -> Vec<AccessChange> {
+    let index = |view: &ProfileAccessView| -> BTreeMap<AccessLevelId, AccessCandidate> {
+        view.access_levels(now)
+            .into_iter()
+            .map(|c| (c.access_level_id.clone(), c))
+            .collect()
+    };
+    let (old, new) = (index(before), index(after));
+    let mut levels: Vec<&AccessLevelId> = old.keys().chain(new.keys()).collect();
+    levels.sort();
+    levels.dedup();
+    levels
+        .into_iter()
+        .filter(|level| {
+            let visible = |c: Option<&AccessCandidate>| {
+                c.map(|c| {
+                    let mut c = c.clone();
+                    c.asserted_at = Timestamp::from_unix_micros(0);
+                    (c.is_active(now), c)
+                })
+            };
+            visible(old.get(*level)) != visible(new.get(*level))
+        })
+        .map(|level| AccessChange {
+            access_level_id: level.clone(),
+            now: new.get(level).cloned(),
+            before: old.get(level).cloned(),
+        })
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! Which events a write produces, with their payloads, ready to be stored by any backend.
+
+use serde_json::Value;
+
+use super::EventType;
+use super::derive::{access_changes, replay_chain, transaction_events};
+use super::payload::{
+    EventContext, SharingProfile, access_level_properties, build_payload, transaction_properties,
+};
+use crate::datetime::Timestamp;
+use crate::ids::ProfileId;
+use crate::profile::Profile;
+use crate::purchase::{Chain, ChainOwnership, Environment, ProfileAccessView, Upsert};
+
+/// An event to write to the feed (and to the outbox when `forward`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedEvent {
+    pub profile_id: ProfileId,
+    pub event_id: uuid::Uuid,
+    pub event_type: EventType,
+    pub environment: Environment,
+    pub payload: Value,
+    pub reissued: bool,
+    /// False when the profile has analytics disabled: the event stays in the feed only.
+    pub forward: bool,
+}
+
+/// A profile touched by a write: its state after the write and its purchases view before.
+pub struct Touched<'a> {
+    pub after: &'a Profile,
+    pub before: &'a ProfileAccessView,
+}
+
+/// A transaction recorded in a chain.
+pub struct StoreEvent<'a> {
+    /// The chain before the transaction arrived (replayed when the chain is reattached).
+    pub chain_before: &'a Chain,
+    pub chain: &'a Chain,
+    pub upsert: &'a Upsert,
+    pub store_transaction_id: &'a str,
+    pub ownership: &'a ChainOwnership,
+    pub reattached: bool,
+    /// Every profile the write touched (parent, inheritors before and after, sender).
+    pub touched: &'a [Touched<'a>],
+    pub now: Timestamp,
+}
+
+fn sharing_for(
+    profile_id: ProfileId,
+    ownership: &ChainOwnership,
+    touched: &[Touched<'_>],
+) -> Vec<SharingProfile> {
+    ownership
+        .holders()
+        .into_iter()
+        .filter(|holder| *holder != profile_id)
+        .map(|holder| SharingProfile {
+            profile_id: holder,
+            customer_user_id: touched
+                .iter()
+                .find(|t| t.after.profile_id == holder)
+                .and_then(|t| t.after.customer_user_id.as_ref())
+                .map(|c| c.as_str().to_owned()),
+        })
+        .collect()
+}
+
+fn forward(profile: &Profile) -> bool {
+    profile.attributes.analytics_disabled != Some(true)
+}
+
+/// The events of a set-transaction: the reissued history of a reattached chain, the
+/// transaction's own events for the chain's parent, and `access_level_updated` for every
+/// touched profile whose access changed.
+pub fn plan_store_event(
+    input: &StoreEvent<'_>,
+    new_id: &mut dyn FnMut() -> uuid::Uuid,
+) -> Vec<PlannedEvent> {
+    let mut planned = Vec::new();
+    let Some(owner) = input.ownership.owner else {
+        return planned;
+    };
+    let Some(parent) = input
+        .touched
+        .iter()
+        .find(|t| t.after.profile_id == owner.profile_id)
+    else {
+        return planned;
+    };
+    let sharing = sharing_for(owner.profile_id, input.ownership, input.touched);
+    let context = EventContext {
+        profile: parent.after,
+        sharing: &sharing,
+        now: input.now,
+    };
+    let mut transactional = |chain: &Chain,
+                             kind: EventType,
+                             at: Timestamp,
+                             current: &crate::purchase::ChainTransaction,
+                             reissued: bool| {
+        let event_id = new_id();
+        let properties = transaction_properties(current, chain, kind);
+        PlannedEvent {
+            profile_id: owner.profile_id,
+            event_id,
+            event_type: kind,
+            environment: current.transaction.environment,
+            payload: build_payload(&context, event_id, kind, at, properties, reissued),
+            reissued,
+            forward: forward(parent.after),
+        }
+    };
+    if input.reattached {
+        for (kind, at, current) in replay_chain(input.chain_before, input.now) {
+            planned.push(transactional(input.chain_before, kind, at, current, true));
+        }
+    }
+    if let Some(current) = input.chain.find(input.store_transaction_id) {
+        let previous_latest = match input.upsert {
+            Upsert::New => input.chain_before.latest(),
+            Upsert::Updated(_) => None,
+        };
+        for (kind, at) in transaction_events(previous_latest, input.upsert, current, input.now) {
+            planned.push(transactional(input.chain, kind, at, current, false));
+        }
+    }
+    let environment = input
+        .chain
+        .find(input.store_transaction_id)
+        .map_or(Environment::Production, |t| t.transaction.environment);
+    for touched in input.touched {
+        let sharing = sharing_for(touched.after.profile_id, input.ownership, input.touched);
+        planned.extend(plan_access_events(
+            touched,
+            &sharing,
+            environment,
+            input.now,
+            new_id,
+        ));
+    }
+    planned
+}
+
+/// `access_level_updated` for each access level whose state changed for one profile.
+pub fn plan_access_events(
+    touched: &Touched<'_>,
+    sharing: &[SharingProfile],
+    environment: Environment,
+    now: Timestamp,
+    new_id: &mut dyn FnMut() -> uuid::Uuid,
+) -> Vec<PlannedEvent> {
+    let context = EventContext {
+        profile: touched.after,
+        sharing,
+        now,
+    };
+    access_changes(touched.before, &touched.after.purchases, now)
+        .into_iter()
+        .filter_map(|change| {
+            let (candidate, active) = match (&change.now, &change.before) {
+                (Some(now_state), _) => (now_state, now_state.is_active(now)),
+                (None, Some(before)) => (before, false),
+                (None, None) => return None,
+            };
+            let event_id = new_id();
+            let properties = access_level_properties(candidate, active, now);
+            Some(PlannedEvent {
+                profile_id: touched.after.profile_id,
+                event_id,
+                event_type: EventType::AccessLevelUpdated,
+                environment,
+                payload: build_payload(
+                    &context,
+                    event_id,
+                    EventType::AccessLevelUpdated,
+                    now,
+                    properties,
+                    false,
+                ),
+                reissued: false,
+                forward: forward(touched.after),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,134 @@
+//! The outbox as workers see it: claim due deliveries under a lease, record each attempt.
+//! Both run in the single writer, so a claim is atomic and two workers never get one delivery.
+
+use std::time::Duration;
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::AttemptOutcome;
+use entitle_store::{AttemptResult, ClaimedDelivery, StoreResult};
+use rusqlite::{Connection, params};
+
+use crate::codec::{backend, micros, timestamp};
+
+struct ClaimedRow {
+    delivery_id: i64,
+    webhook_id: String,
+    app_pk: i64,
+    profile_id: Vec<u8>,
+    event_seq: i64,
+    integration_pk: i64,
+    attempts: u32,
+    created_at: i64,
+}
+
+pub fn claim(
+    conn: &Connection,
+    worker: &str,
+    now: Timestamp,
+    lease: Duration,
+    limit: u32,
+) -> StoreResult<Vec<ClaimedDelivery>> {
+    let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
+    let mut statement = conn
+        .prepare_cached(
+            "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
+              WHERE delivery_pk IN (
+                  SELECT delivery_pk FROM deliveries
+                   WHERE status = 'pending' AND next_attempt_at <= ?3
+                     AND (lease_until IS NULL OR lease_until <= ?3)
+                   ORDER BY next_attempt_at LIMIT ?4)
+             RETURNING delivery_pk, webhook_id, app_pk, profile_id, event_seq, integration_pk, attempts, created_at",
+        )
+        .map_err(backend)?;
+    let claimed: Vec<ClaimedRow> = statement
+        .query_map(
+            params![worker, micros(lease_until), micros(now), limit],
+            |row| {
+                Ok(ClaimedRow {
+                    delivery_id: row.get(0)?,
+                    webhook_id: row.get(1)?,
+                    app_pk: row.get(2)?,
+                    profile_id: row.get(3)?,
+                    event_seq: row.get(4)?,
+                    integration_pk: row.get(5)?,
+                    attempts: row.get(6)?,
+                    created_at: row.get(7)?,
+                })
+            },
+        )
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    let mut deliveries = Vec::with_capacity(claimed.len());
+    for row in claimed {
+        let body: String = conn
+            .prepare_cached("SELECT payload FROM events WHERE app_pk = ?1 AND profile_id = ?2 AND event_seq = ?3")
+            .map_err(backend)?
+            .query_row(params![row.app_pk, row.profile_id, row.event_seq], |r| r.get(0))
+            .map_err(backend)?;
+        let (url, authorization, signing_secret): (String, Option<String>, String) = conn
+            .prepare_cached("SELECT url, authorization, signing_secret FROM integrations WHERE integration_pk = ?1")
+            .map_err(backend)?
+            .query_row([row.integration_pk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(backend)?;
+        deliveries.push(ClaimedDelivery {
+            delivery_id: row.delivery_id,
+            webhook_id: row.webhook_id,
+            url,
+            authorization,
+            signing_secret,
+            body,
+            attempts_made: row.attempts,
+            created_at: timestamp(row.created_at),
+            lease_owner: worker.to_owned(),
+        });
+    }
+    Ok(deliveries)
+}
+
+pub fn record(
+    conn: &Connection,
+    claim: &ClaimedDelivery,
+    result: &AttemptResult,
+) -> StoreResult<bool> {
+    let (status, next) = match (result.outcome, result.retry_at) {
+        (AttemptOutcome::Delivered, _) => ("delivered", None),
+        (AttemptOutcome::Refused, _) => ("refused", None),
+        (AttemptOutcome::Failed, Some(at)) => ("pending", Some(micros(at))),
+        (AttemptOutcome::Failed, None) => ("failed", None),
+    };
+    let updated = conn
+        .prepare_cached(
+            "UPDATE deliveries SET attempts = attempts + 1, status = ?4, next_attempt_at = ?5,
+                    lease_owner = NULL, lease_until = NULL
+              WHERE delivery_pk = ?1 AND lease_owner = ?2 AND attempts = ?3 AND status = 'pending'",
+        )
+        .map_err(backend)?
+        .execute(params![
+            claim.delivery_id,
+            claim.lease_owner,
+            claim.attempts_made,
+            status,
+            next
+        ])
+        .map_err(backend)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    let attempt = &result.attempt;
+    conn.prepare_cached(
+        "INSERT INTO delivery_attempts (delivery_pk, attempt, attempted_at, status_code, error, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        claim.delivery_id,
+        claim.attempts_made + 1,
+        micros(attempt.attempted_at),
+        attempt.status_code,
+        attempt.error,
+        i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX)
+    ])
+    .map_err(backend)?;
+    Ok(true)
+}

@@ -1,0 +1,132 @@
+//! Writing events and their deliveries inside the change's own transaction (the transactional
+//! outbox): a change and its events commit together or not at all.
+
+use entitle_domain::ProfileId;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::EventType;
+use entitle_domain::purchase::Environment;
+use entitle_store::StoreResult;
+use rusqlite::{Connection, params};
+
+use crate::codec::{backend, micros};
+use crate::integrations::{IntegrationRow, active_integrations};
+
+/// One event to write.
+pub struct NewEvent {
+    pub profile_id: ProfileId,
+    pub event_id: uuid::Uuid,
+    pub event_type: EventType,
+    pub environment: Environment,
+    pub payload: serde_json::Value,
+    pub reissued: bool,
+    /// Analytics disabled on the profile: kept in the feed, sent to no integration.
+    pub forward: bool,
+}
+
+/// Collects a request's events; integrations are read once, on the first event.
+pub struct Outbox<'c> {
+    conn: &'c Connection,
+    app_pk: i64,
+    at: Timestamp,
+    integrations: Option<Vec<IntegrationRow>>,
+}
+
+impl<'c> Outbox<'c> {
+    pub fn new(conn: &'c Connection, app_pk: i64, at: Timestamp) -> Self {
+        Self {
+            conn,
+            app_pk,
+            at,
+            integrations: None,
+        }
+    }
+
+    pub fn emit(&mut self, event: NewEvent) -> StoreResult<()> {
+        let seq: i64 = self
+            .conn
+            .prepare_cached("UPDATE apps SET next_event_seq = next_event_seq + 1 WHERE app_pk = ?1 RETURNING next_event_seq")
+            .map_err(backend)?
+            .query_row([self.app_pk], |row| row.get(0))
+            .map_err(backend)?;
+        let payload = event.payload.to_string();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                self.app_pk,
+                event.profile_id.as_bytes(),
+                seq,
+                event.event_id.as_bytes(),
+                event.event_type.as_str(),
+                micros(self.at),
+                event.reissued,
+                payload
+            ])
+            .map_err(backend)?;
+        if !event.forward {
+            return Ok(());
+        }
+        if self.integrations.is_none() {
+            self.integrations = Some(active_integrations(self.conn, self.app_pk)?);
+        }
+        let targets = self.integrations.as_deref().unwrap_or_default();
+        for target in targets
+            .iter()
+            .filter(|t| t.integration.wants(event.event_type, event.environment))
+        {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk, status, created_at, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+                )
+                .map_err(backend)?
+                .execute(params![
+                    format!("msg_{}", uuid::Uuid::new_v4().simple()),
+                    self.app_pk,
+                    event.profile_id.as_bytes(),
+                    seq,
+                    target.integration_pk,
+                    micros(self.at)
+                ])
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes a deleted profile's events and their deliveries; returns
+/// `(events removed, deliveries not yet delivered)`.
+pub fn remove_profile_events(
+    conn: &Connection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> StoreResult<(u32, u32)> {
+    let id = profile_id.as_bytes();
+    let pending: u32 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2 AND status = 'pending'",
+        )
+        .map_err(backend)?
+        .query_row(params![app_pk, id], |row| row.get(0))
+        .map_err(backend)?;
+    conn.prepare_cached(
+        "DELETE FROM delivery_attempts WHERE delivery_pk IN
+             (SELECT delivery_pk FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2)",
+    )
+    .map_err(backend)?
+    .execute(params![app_pk, id])
+    .map_err(backend)?;
+    conn.prepare_cached("DELETE FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2")
+        .map_err(backend)?
+        .execute(params![app_pk, id])
+        .map_err(backend)?;
+    let events = conn
+        .prepare_cached("DELETE FROM events WHERE app_pk = ?1 AND profile_id = ?2")
+        .map_err(backend)?
+        .execute(params![app_pk, id])
+        .map_err(backend)? as u32;
+    Ok((events, pending))
+}

@@ -1,0 +1,167 @@
+//! Records of the event feed, webhook integrations and the delivery outbox.
+
+use std::time::Duration;
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{AttemptOutcome, EventType};
+use entitle_domain::purchase::Environment;
+use entitle_domain::{AppId, CustomerUserId, IntegrationId, ProfileId};
+
+/// A webhook integration of an app.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub integration_id: IntegrationId,
+    pub app_id: AppId,
+    pub url: String,
+    /// Sent verbatim as the `Authorization` header (Adapty's static value).
+    pub authorization: Option<String>,
+    /// `None`: both environments.
+    pub environment: Option<Environment>,
+    /// `None`: every event type.
+    pub events: Option<Vec<EventType>>,
+    /// Standard Webhooks secret (`whsec_…`).
+    pub signing_secret: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integration")
+            .field("integration_id", &self.integration_id)
+            .field("app_id", &self.app_id)
+            .field("environment", &self.environment)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Integration {
+    /// Whether an event of this type and environment goes to this integration.
+    pub fn wants(&self, event_type: EventType, environment: Environment) -> bool {
+        self.environment.is_none_or(|wanted| wanted == environment)
+            && self
+                .events
+                .as_ref()
+                .is_none_or(|types| types.contains(&event_type))
+    }
+}
+
+/// What the feed can be filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub profile_id: Option<ProfileId>,
+    pub customer_user_id: Option<CustomerUserId>,
+    pub event_type: Option<EventType>,
+    /// Only events older than this position (the cursor of the previous page).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// The receiver answered 400–404: accepted as final, not retried.
+    Refused,
+    /// Retries exhausted.
+    Failed,
+    /// Its integration was removed before it was delivered.
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Delivered,
+            Self::Refused,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub attempted_at: Timestamp,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    pub integration_id: IntegrationId,
+    pub webhook_id: String,
+    pub state: DeliveryState,
+    pub next_attempt_at: Option<Timestamp>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One event of the feed with its deliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEvent {
+    pub position: i64,
+    pub event_id: uuid::Uuid,
+    pub event_type: EventType,
+    pub profile_id: ProfileId,
+    pub created_at: Timestamp,
+    pub reissued: bool,
+    pub payload: serde_json::Value,
+    pub deliveries: Vec<DeliveryStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    pub events: Vec<FeedEvent>,
+    /// Pass as `before` for the next (older) page; `None` at the end.
+    pub next: Option<i64>,
+}
+
+/// A delivery a worker has claimed; the lease keeps other workers off it until it expires.
+#[derive(Clone)]
+pub struct ClaimedDelivery {
+    pub delivery_id: i64,
+    pub webhook_id: String,
+    pub url: String,
+    pub authorization: Option<String>,
+    pub signing_secret: String,
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts_made: u32,
+    pub created_at: Timestamp,
+    pub lease_owner: String,
+}
+
+impl std::fmt::Debug for ClaimedDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedDelivery")
+            .field("delivery_id", &self.delivery_id)
+            .field("webhook_id", &self.webhook_id)
+            .field("attempts_made", &self.attempts_made)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of one attempt, and when to try again (if at all).
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub attempt: AttemptRecord,
+    pub outcome: AttemptOutcome,
+    pub retry_at: Option<Timestamp>,
+}
+
+/// How long a claim keeps other workers off a delivery.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);

@@ -1,0 +1,195 @@
+//! The delivery loop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{AttemptOutcome, RetryPolicy, classify_status};
+use entitle_store::{AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, Store};
+use tokio::task::JoinSet;
+
+use crate::guard::TargetPolicy;
+use crate::signature::sign;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub retry: RetryPolicy,
+    /// No answer within this is a failed attempt.
+    pub timeout: Duration,
+    /// How often to look for due deliveries when there were none.
+    pub poll_interval: Duration,
+    /// Most deliveries claimed (and sent concurrently) at once.
+    pub batch: u32,
+    /// How long a claim keeps other workers off a delivery; longer than `timeout`.
+    pub lease: Duration,
+    pub targets: TargetPolicy,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(250),
+            batch: 32,
+            lease: DEFAULT_LEASE,
+            targets: TargetPolicy::default(),
+        }
+    }
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    config: WorkerConfig,
+    client: reqwest::Client,
+    id: String,
+}
+
+impl Worker {
+    pub fn new(store: Arc<dyn Store>, config: WorkerConfig) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            // A redirect could lead anywhere, including internal addresses: never follow one.
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(config.targets.resolver())
+            .user_agent(concat!("entitle-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        Ok(Self {
+            store,
+            config,
+            client,
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+        })
+    }
+
+    /// Delivers until `shutdown` resolves; deliveries in flight then finish first.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let worker = Arc::new(self);
+        tokio::pin!(shutdown);
+        tracing::info!(worker = %worker.id, "webhook worker started");
+        loop {
+            let sent = worker.clone().tick().await;
+            // Straight on while there is work; otherwise wait a little before looking again.
+            let pause = if sent > 0 {
+                Duration::ZERO
+            } else {
+                worker.config.poll_interval
+            };
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+        tracing::info!(worker = %worker.id, "webhook worker stopped");
+    }
+
+    /// Claims one batch and sends it; returns how many deliveries were attempted.
+    pub async fn tick(self: Arc<Self>) -> usize {
+        let claimed = match self
+            .store
+            .claim_deliveries(
+                &self.id,
+                Timestamp::now(),
+                self.config.lease,
+                self.config.batch,
+            )
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "cannot claim deliveries");
+                return 0;
+            }
+        };
+        let count = claimed.len();
+        let mut sending = JoinSet::new();
+        for claim in claimed {
+            let worker = self.clone();
+            sending.spawn(async move { worker.deliver(claim).await });
+        }
+        while sending.join_next().await.is_some() {}
+        count
+    }
+
+    async fn deliver(&self, claim: ClaimedDelivery) {
+        let started = Instant::now();
+        let attempted_at = Timestamp::now();
+        let (outcome, status_code, error) = match self.send(&claim).await {
+            Ok(status) => (classify_status(status), Some(status), None),
+            Err(error) => (AttemptOutcome::Failed, None, Some(error)),
+        };
+        let retry_at = match outcome {
+            AttemptOutcome::Failed => self.config.retry.next_attempt(
+                claim.attempts_made + 1,
+                claim.created_at,
+                Timestamp::now(),
+            ),
+            _ => None,
+        };
+        tracing::info!(
+            delivery = claim.delivery_id,
+            webhook_id = %claim.webhook_id,
+            attempt = claim.attempts_made + 1,
+            status = status_code.unwrap_or(0),
+            outcome = ?outcome,
+            will_retry = retry_at.is_some(),
+            "webhook attempt"
+        );
+        let result = AttemptResult {
+            attempt: AttemptRecord {
+                attempted_at,
+                status_code,
+                error,
+                duration_ms: started.elapsed().as_millis() as u64,
+            },
+            outcome,
+            retry_at,
+        };
+        match self.store.record_attempt(&claim, result).await {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                delivery = claim.delivery_id,
+                "delivery was cancelled or taken over meanwhile"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, delivery = claim.delivery_id, "cannot record a webhook attempt")
+            }
+        }
+    }
+
+    /// One POST; the HTTP status, or why there was none.
+    async fn send(&self, claim: &ClaimedDelivery) -> Result<u16, String> {
+        let url = self.config.targets.check_url(&claim.url)?;
+        let timestamp = Timestamp::now().unix_micros() / 1_000_000;
+        let signature = sign(
+            &claim.signing_secret,
+            &claim.webhook_id,
+            timestamp,
+            claim.body.as_bytes(),
+        );
+        let mut request = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &claim.webhook_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(claim.body.clone());
+        if let Some(authorization) = &claim.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        match request.send().await {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(error) if error.is_timeout() => Err(format!(
+                "no answer within {} ms",
+                self.config.timeout.as_millis()
+            )),
+            Err(error) if error.is_connect() => Err("connection failed".into()),
+            Err(error) => Err(format!("request failed: {}", error.without_url())),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Webhook integration commands.
+
+use anyhow::Context;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::EventType;
+use entitle_domain::purchase::Environment;
+use entitle_domain::{AppId, IntegrationId};
+use entitle_store::Integration;
+use serde_json::{Value, json};
+
+use super::output::print;
+use crate::backend::Backend;
+use crate::config::DatabaseUrl;
+
+pub struct AddRequest {
+    pub app_id: String,
+    pub url: String,
+    pub authorization: Option<String>,
+    pub environment: Option<String>,
+    pub events: Option<Vec<String>>,
+}
+
+fn describe(integration: &Integration) -> Value {
+    json!({
+        "integration_id": integration.integration_id.to_string(),
+        "app_id": integration.app_id.to_string(),
+        "url": integration.url,
+        "environment": integration.environment.map(|e| e.as_str().to_lowercase()),
+        "events": integration.events.as_ref().map(|types| types.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+        "has_authorization": integration.authorization.is_some(),
+        "created_at": integration.created_at.to_rfc3339(),
+    })
+}
+
+pub async fn add(
+    database_url: &DatabaseUrl,
+    request: AddRequest,
+    json_output: bool,
+) -> anyhow::Result<()> {
+    let app_id = AppId::parse(&request.app_id).context("--app must be an app id (a UUID)")?;
+    let url = url_checked(&request.url)?;
+    let events = request
+        .events
+        .map(|names| {
+            names
+                .iter()
+                .map(|name| {
+                    EventType::parse(name.trim())
+                        .with_context(|| format!("`{name}` is not an event type"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?;
+    let integration = Integration {
+        integration_id: IntegrationId::new_random(),
+        app_id,
+        url,
+        authorization: request.authorization.filter(|a| !a.is_empty()),
+        environment: request.environment.as_deref().map(|e| match e {
+            "sandbox" => Environment::Sandbox,
+            _ => Environment::Production,
+        }),
+        events,
+        signing_secret: entitle_webhooks::generate_signing_secret(),
+        created_at: Timestamp::now(),
+    };
+    let backend = Backend::open(database_url).await?;
+    let added = backend.store().add_integration(integration).await;
+    backend.close().await;
+    let added = added.with_context(|| format!("cannot add a webhook to app {app_id}"))?;
+    let value = json!({
+        "integration_id": added.integration_id.to_string(),
+        "signing_secret": added.signing_secret,
+    });
+    print(json_output, &value, || value.to_string());
+    if !json_output {
+        eprintln!("Store the signing secret now: it is not shown again.");
+    }
+    Ok(())
+}
+
+/// http(s) URLs only; whether the address may be reached is decided when delivering.
+fn url_checked(text: &str) -> anyhow::Result<String> {
+    let lower = text.to_ascii_lowercase();
+    anyhow::ensure!(
+        (lower.starts_with("http://") || lower.starts_with("https://"))
+            && text.len() > "http://".len(),
+        "--url must be an http:// or https:// URL"
+    );
+    Ok(text.to_owned())
+}
+
+pub async fn list(
+    database_url: &DatabaseUrl,
+    app_id: Option<&str>,
+    json_output: bool,
+) -> anyhow::Result<()> {
+    let app = app_id
+        .map(|id| AppId::parse(id).context("--app must be an app id (a UUID)"))
+        .transpose()?;
+    let backend = Backend::open(database_url).await?;
+    let listed = backend.store().list_integrations(app).await;
+    backend.close().await;
+    let listed = listed?;
+    let value = Value::Array(listed.iter().map(describe).collect());
+    print(json_output, &value, || {
+        listed
+            .iter()
+            .map(|i| format!("{}  {}  {}", i.integration_id, i.app_id, i.url))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+pub async fn remove(
+    database_url: &DatabaseUrl,
+    integration_id: &str,
+    json_output: bool,
+) -> anyhow::Result<()> {
+    let id = IntegrationId::parse(integration_id)
+        .context("--integration must be an integration id (a UUID)")?;
+    let backend = Backend::open(database_url).await?;
+    let removed = backend
+        .store()
+        .remove_integration(id, Timestamp::now())
+        .await;
+    backend.close().await;
+    let removed = removed.with_context(|| format!("cannot remove integration {id}"))?;
+    let value = json!({ "integration_id": removed.integration_id.to_string(), "removed": true });
+    print(json_output, &value, || format!("removed integration {id}"));
+    Ok(())
+}
