@@ -1,6 +1,7 @@
 //! Starting a server on a fresh database and talking to it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use entitle::{Backend, Config, DatabaseUrl};
 use entitle_domain::datetime::Timestamp;
@@ -19,21 +20,50 @@ pub struct TestServer {
     pub app_id: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
+    /// Shared by every server on the same database; removed when the last one goes.
+    dir: Arc<tempfile::TempDir>,
 }
 
 impl TestServer {
     /// A server over a fresh SQLite file, with one app and its key.
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with the configuration adjusted first. The admin API is on
+    /// (token [`ADMIN_TOKEN`]) and webhooks may reach loopback receivers.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let database_url = DatabaseUrl::Sqlite(dir.path().join("entitle.db"));
-        let (app_id, key) = create_app(&database_url, "test").await;
+        let app = create_app(&database_url, "test").await;
+        Self::launch(dir, database_url, app, adjust).await
+    }
+
+    /// Another server on this server's database (a second node, or the same data after a
+    /// restart), using the same app and key.
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let app = (self.app_id.clone(), self.key.clone());
+        Self::launch(self.dir.clone(), self.database_url.clone(), app, adjust).await
+    }
+
+    async fn launch(
+        dir: Arc<tempfile::TempDir>,
+        database_url: DatabaseUrl,
+        (app_id, key): (String, String),
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let (shutdown, signal) = oneshot::channel::<()>();
-        let config = Config::for_database(database_url.clone());
+        let mut config = Config::for_database(database_url.clone());
+        config.admin_token = Some(ADMIN_TOKEN.to_owned());
+        if let Some(worker) = config.worker.as_mut() {
+            worker.targets.allow_private = true;
+            worker.poll_interval = std::time::Duration::from_millis(20);
+        }
+        adjust(&mut config);
         let task = tokio::spawn(entitle::run(config, listener, async {
             let _ = signal.await;
         }));
@@ -48,7 +78,7 @@ impl TestServer {
             app_id,
             shutdown: Some(shutdown),
             task: Some(task),
-            _dir: dir,
+            dir,
         }
     }
 
@@ -78,11 +108,44 @@ impl TestServer {
             .header("adapty-customer-user-id", cuid)
     }
 
+    /// The admin API with the admin token.
+    pub fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+    }
+
+    /// The whole event feed of this test's app (or with a query), newest first.
+    pub async fn feed(&self, query: &str) -> Vec<Value> {
+        let path = format!("/admin/v1/apps/{}/events?limit=500&{query}", self.app_id);
+        let (status, body) = send(self.admin(Method::GET, &path)).await;
+        assert_eq!(status, 200, "{body}");
+        body["data"].as_array().expect("data").clone()
+    }
+
+    /// Event types of the feed, oldest first.
+    pub async fn event_types(&self, query: &str) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .feed(query)
+            .await
+            .iter()
+            .map(|e| e["event_type"].as_str().unwrap().to_owned())
+            .collect();
+        types.reverse();
+        types
+    }
+
     /// Stops the server gracefully and waits for it. The returned folder holds the database;
-    /// it is removed when dropped.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    /// it is removed when the last holder drops it.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
         self.stop_in_place().await;
-        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"))
+        self.dir.clone()
+    }
+
+    /// Stops this server and starts a new one on the same database and key.
+    pub async fn restart(mut self, adjust: impl FnOnce(&mut Config)) -> Self {
+        self.stop_in_place().await;
+        self.sibling(adjust).await
     }
 
     async fn stop_in_place(&mut self) {
@@ -102,6 +165,8 @@ impl Drop for TestServer {
         }
     }
 }
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 pub async fn create_app(database_url: &DatabaseUrl, name: &str) -> (String, String) {
     let backend = Backend::open(database_url).await.expect("open database");

@@ -1,0 +1,103 @@
+//! A real local webhook receiver: records every request and answers as a script says.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub json: Value,
+}
+
+/// How to answer the n-th request (from 0).
+pub type Script = Arc<dyn Fn(usize) -> (u16, Duration) + Send + Sync>;
+
+#[derive(Clone)]
+struct Shared {
+    received: Arc<Mutex<Vec<Received>>>,
+    script: Script,
+}
+
+pub struct Receiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// A receiver answering 200 at once.
+    pub async fn ok() -> Self {
+        Self::scripted(|_| (200, Duration::ZERO)).await
+    }
+
+    pub async fn scripted(
+        script: impl Fn(usize) -> (u16, Duration) + Send + Sync + 'static,
+    ) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let shared = Shared {
+            received: received.clone(),
+            script: Arc::new(script),
+        };
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(record))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url,
+            received,
+            _task: task,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` requests arrived (or panics after `within`).
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {count} webhook requests, got {}",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn record(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let index = {
+        let mut received = shared.received.lock().unwrap();
+        received.push(Received {
+            headers,
+            json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            body: body.to_vec(),
+        });
+        received.len() - 1
+    };
+    let (status, delay) = (shared.script)(index);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    StatusCode::from_u16(status).unwrap()
+}
