@@ -1,13 +1,14 @@
 //! Chains, their owner and inheritors, in SQL.
 
 use entitle_domain::ProfileId;
+use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
     Chain, ChainKey, ChainOwnership, ChainTransaction, Claimant, StoreId,
 };
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::codec::backend;
+use crate::codec::{backend, micros};
 use crate::profiles;
 
 /// A stored chain with its ownership.
@@ -108,13 +109,16 @@ pub fn save(
     app_pk: i64,
     stored: &StoredChain,
     new_transaction_id: Option<&str>,
+    now: Timestamp,
 ) -> StoreResult<i64> {
     let owner = stored.ownership.owner.map(|o| *o.profile_id.as_bytes());
+    let expiry_due = stored.chain.expiry_due(now).map(micros);
     let transactions = encode_transactions(&stored.chain)?;
     let chain_pk = match stored.chain_pk {
         Some(chain_pk) => {
             conn.prepare_cached(
-                "UPDATE chains SET owner_profile_id = ?2, owner_has_access = ?3, transactions = ?4
+                "UPDATE chains SET owner_profile_id = ?2, owner_has_access = ?3, transactions = ?4,
+                        expiry_due_at = ?5
                   WHERE chain_pk = ?1",
             )
             .map_err(backend)?
@@ -122,15 +126,16 @@ pub fn save(
                 chain_pk,
                 owner,
                 stored.ownership.owner_has_access,
-                transactions
+                transactions,
+                expiry_due
             ])
             .map_err(backend)?;
             chain_pk
         }
         None => {
             conn.prepare_cached(
-                "INSERT INTO chains (app_pk, store, original_transaction_id, owner_profile_id, owner_has_access, transactions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO chains (app_pk, store, original_transaction_id, owner_profile_id, owner_has_access, transactions, expiry_due_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(backend)?
             .execute(params![
@@ -139,7 +144,8 @@ pub fn save(
                 stored.key.original_transaction_id,
                 owner,
                 stored.ownership.owner_has_access,
-                transactions
+                transactions,
+                expiry_due
             ])
             .map_err(backend)?;
             conn.last_insert_rowid()

@@ -11,6 +11,7 @@ mod codec;
 mod config;
 mod connection;
 mod deliveries;
+mod expirations;
 mod feed;
 mod integrations;
 mod migrations;
@@ -297,6 +298,12 @@ impl DeliveryStore for SqliteStore {
         let claim = claim.clone();
         self.writer
             .run(move |conn| deliveries::record(conn, &claim, &result))
+            .await
+    }
+
+    async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
+        self.writer
+            .run(move |conn| expirations::announce(conn, now, limit))
             .await
     }
 }

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_profiles.sql")),
     (2, include_str!("../migrations/0002_purchases.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
+    (4, include_str!("../migrations/0004_expirations.sql")),
 ];
 
 /// The newest schema version this build knows.

@@ -94,7 +94,7 @@ pub fn set_transaction(
         .collect::<StoreResult<Vec<_>>>()?;
 
     let new_id = matches!(upsert, Upsert::New).then_some(transaction_id.as_str());
-    chains::save(conn, app_pk, &stored, new_id)?;
+    chains::save(conn, app_pk, &stored, new_id, at)?;
     for profile_id in &affected {
         views::refresh(conn, app_pk, *profile_id)?;
     }

@@ -160,6 +160,12 @@ pub trait DeliveryStore: Send + Sync {
         claim: &ClaimedDelivery,
         result: AttemptResult,
     ) -> StoreResult<bool>;
+
+    /// Announces subscriptions whose period (or grace period) has ended by `now` with no newer
+    /// transaction: `subscription_expired` / `trial_expired` for the parent and
+    /// `access_level_updated` for every profile that held the access. Each chain's end is
+    /// announced once; returns how many chains were announced (at most `limit`).
+    async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
 }
 
 /// Operator actions: apps and their keys.

@@ -87,8 +87,24 @@ impl Worker {
         tracing::info!(worker = %worker.id, "webhook worker stopped");
     }
 
-    /// Claims one batch and sends it; returns how many deliveries were attempted.
+    /// Announces ended subscription periods, then claims one batch of deliveries and sends it;
+    /// returns how much work was done.
     pub async fn tick(self: Arc<Self>) -> usize {
+        let announced = match self
+            .store
+            .announce_expirations(Timestamp::now(), self.config.batch)
+            .await
+        {
+            Ok(count) => count as usize,
+            Err(error) => {
+                tracing::warn!(%error, "cannot announce expirations");
+                0
+            }
+        };
+        announced + self.clone().deliver_batch().await
+    }
+
+    async fn deliver_batch(self: Arc<Self>) -> usize {
         let claimed = match self
             .store
             .claim_deliveries(

@@ -11,7 +11,9 @@ pub use payload::{
     EventContext, SharingProfile, access_level_properties, build_payload, profile_deleted_payload,
     transaction_properties,
 };
-pub use plan::{PlannedEvent, StoreEvent, Touched, plan_access_events, plan_store_event};
+pub use plan::{
+    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_store_event,
+};
 pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
 
 use serde::{Deserialize, Serialize};

@@ -183,3 +183,89 @@ pub fn plan_access_events(
         })
         .collect()
 }
+
+/// The events of a subscription period that ended with no newer transaction: the expiry for
+/// the parent, and `access_level_updated` for each holder whose access the end took away.
+pub fn plan_expiry(
+    chain: &Chain,
+    ownership: &ChainOwnership,
+    touched: &[Touched<'_>],
+    ended_at: Timestamp,
+    now: Timestamp,
+    new_id: &mut dyn FnMut() -> uuid::Uuid,
+) -> Vec<PlannedEvent> {
+    let mut planned = Vec::new();
+    let Some(latest) = chain.latest() else {
+        return planned;
+    };
+    if let Some(owner) = ownership.owner
+        && let Some(parent) = touched
+            .iter()
+            .find(|t| t.after.profile_id == owner.profile_id)
+    {
+        let kind = if latest.transaction.is_trial() {
+            EventType::TrialExpired
+        } else {
+            EventType::SubscriptionExpired
+        };
+        let sharing = sharing_for(owner.profile_id, ownership, touched);
+        let context = EventContext {
+            profile: parent.after,
+            sharing: &sharing,
+            now,
+        };
+        let event_id = new_id();
+        planned.push(PlannedEvent {
+            profile_id: owner.profile_id,
+            event_id,
+            event_type: kind,
+            environment: latest.transaction.environment,
+            payload: build_payload(
+                &context,
+                event_id,
+                kind,
+                ended_at,
+                transaction_properties(latest, chain, kind),
+                false,
+            ),
+            reissued: false,
+            forward: forward(parent.after),
+        });
+    }
+    // Access is time-dependent: compare each holder's levels just before the end and now.
+    let just_before = ended_at.plus_micros(-1);
+    for holder in touched {
+        let view = &holder.after.purchases;
+        let was_active = view.active_levels(just_before);
+        let active = view.active_levels(now);
+        let sharing = sharing_for(holder.after.profile_id, ownership, touched);
+        let context = EventContext {
+            profile: holder.after,
+            sharing: &sharing,
+            now,
+        };
+        for candidate in view.access_levels(now) {
+            let level = candidate.access_level_id.as_str().to_owned();
+            if was_active.contains(&level) && !active.contains(&level) {
+                let event_id = new_id();
+                planned.push(PlannedEvent {
+                    profile_id: holder.after.profile_id,
+                    event_id,
+                    event_type: EventType::AccessLevelUpdated,
+                    environment: latest.transaction.environment,
+                    payload: build_payload(
+                        &context,
+                        event_id,
+                        EventType::AccessLevelUpdated,
+                        ended_at,
+                        access_level_properties(&candidate, false, now),
+                        false,
+                    ),
+                    reissued: false,
+                    forward: forward(holder.after),
+                });
+            }
+        }
+    }
+    planned
+}

@@ -75,6 +75,26 @@ impl Chain {
         outcome
     }
 
+    /// When the chain's latest subscription period (or grace period) ends, if that is after
+    /// `now`: the moment its expiry is to be announced.
+    pub fn expiry_due(&self, now: Timestamp) -> Option<Timestamp> {
+        self.period_end().filter(|end| *end > now)
+    }
+
+    /// The end of the latest subscription period, counting a grace period; `None` for one-time
+    /// purchases and refunded transactions (their end was announced as a refund).
+    pub fn period_end(&self) -> Option<Timestamp> {
+        let t = &self.latest()?.transaction;
+        if t.purchase_type != super::PurchaseType::Subscription || t.is_refunded() {
+            return None;
+        }
+        let grace = t.billing_issue_detected_at.and(t.grace_period_expires_at);
+        match (t.expires_at, grace) {
+            (Some(expires), Some(grace)) => Some(expires.max(grace)),
+            (expires, _) => expires,
+        }
+    }
+
     pub fn find(&self, store_transaction_id: &str) -> Option<&ChainTransaction> {
         self.transactions
             .iter()

@@ -395,3 +395,47 @@ async fn the_admin_api_takes_only_the_admin_token() {
     .await;
     assert_error(status, &body, 404, "not_found");
 }
+
+#[tokio::test]
+async fn a_period_that_ends_is_announced_when_it_ends() {
+    let server = TestServer::start().await;
+    let holder = server.create_profile("short").await;
+    let heir = server.create_profile("heir").await;
+    let now = entitle_domain::datetime::Timestamp::now();
+    let ends = now.plus_micros(1_500_000).to_rfc3339();
+    let body = subscription("short-1", "short-1", &days_from_now(-1), &ends);
+    server.set_transaction("short", &body).await;
+    server.set_transaction("heir", &body).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let expired = loop {
+        let feed = server.feed("event_type=subscription_expired").await;
+        if !feed.is_empty() || tokio::time::Instant::now() > deadline {
+            break feed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(expired.len(), 1, "announced once");
+    assert_eq!(expired[0]["profile_id"], holder.as_str(), "to the parent");
+    let revoked: Vec<_> = server
+        .feed("event_type=access_level_updated")
+        .await
+        .into_iter()
+        .filter(|e| e["payload"]["event_properties"]["is_active"] == false)
+        .collect();
+    let mut profiles: Vec<_> = revoked
+        .iter()
+        .map(|e| e["profile_id"].as_str().unwrap().to_owned())
+        .collect();
+    profiles.sort();
+    let mut expected = vec![holder, heir];
+    expected.sort();
+    assert_eq!(
+        profiles, expected,
+        "every holder hears that its access ended"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        server.feed("event_type=subscription_expired").await.len(),
+        1
+    );
+}
