@@ -24,6 +24,8 @@ pub enum ApiError {
     RouteNotFound,
     /// 405 for a method a path does not support.
     MethodNotAllowed,
+    /// 429 `rate_limited`, with `Retry-After`.
+    RateLimited { retry_after_secs: u64 },
     /// 503: storage is shutting down or unreachable.
     Unavailable,
     /// 500: a fault of ours. The detail was logged where it happened.
@@ -38,6 +40,7 @@ impl ApiError {
             ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -70,6 +73,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => {
                 ("method_not_allowed", None, "Method not allowed.".into())
             }
+            ApiError::RateLimited { .. } => ("rate_limited", None, "Request was throttled.".into()),
             ApiError::Unavailable => (
                 "service_unavailable",
                 None,
@@ -137,7 +141,14 @@ impl IntoResponse for ApiError {
             error_code: code,
             status_code: status.as_u16(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        response
     }
 }
 

@@ -8,11 +8,12 @@ mod clock;
 pub mod error;
 mod extract;
 mod middleware;
+mod rate_limit;
 mod routes;
 mod state;
 mod wire;
 
-pub use state::ApiState;
+pub use state::{ApiState, DEFAULT_RATE_LIMIT_PER_MINUTE};
 
 use axum::Router;
 

@@ -3,6 +3,10 @@ use std::sync::Arc;
 use entitle_store::Store;
 
 use crate::clock::MonotonicClock;
+use crate::rate_limit::RateLimiter;
+
+/// Adapty's documented ceiling: 40,000 requests per minute.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 40_000;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -11,6 +15,8 @@ pub struct ApiState {
     pub(crate) clock: Arc<MonotonicClock>,
     /// The admin API's bearer token; `None` turns the admin API off.
     pub(crate) admin_token: Option<Arc<str>>,
+    /// Per-key request limit; `None` when disabled.
+    pub(crate) rate_limit: Option<Arc<RateLimiter>>,
 }
 
 impl ApiState {
@@ -19,7 +25,14 @@ impl ApiState {
             store,
             clock: Arc::new(MonotonicClock::default()),
             admin_token: None,
+            rate_limit: RateLimiter::per_minute(DEFAULT_RATE_LIMIT_PER_MINUTE).map(Arc::new),
         }
+    }
+
+    /// Requests per minute per key; 0 disables the limit.
+    pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = RateLimiter::per_minute(per_minute).map(Arc::new);
+        self
     }
 
     pub fn with_admin_token(mut self, token: Option<String>) -> Self {

@@ -88,6 +88,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// The webhook worker to run inside the server; `None` runs none.
     pub worker: Option<WorkerConfig>,
+    /// Requests per minute per API key; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
 }
 
 impl Config {
@@ -98,6 +100,7 @@ impl Config {
             database_url,
             admin_token: None,
             worker: Some(WorkerConfig::default()),
+            rate_limit_per_minute: entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE,
         }
     }
 }
@@ -112,6 +115,7 @@ impl fmt::Debug for Config {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("worker", &self.worker)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .finish()
     }
 }

@@ -56,8 +56,9 @@ pub async fn run(
         None => None,
     };
 
-    let state =
-        entitle_api::ApiState::new(backend.store()).with_admin_token(config.admin_token.clone());
+    let state = entitle_api::ApiState::new(backend.store())
+        .with_admin_token(config.admin_token.clone())
+        .with_rate_limit(config.rate_limit_per_minute);
     let app = entitle_api::router(state);
     tracing::info!(%address, database = %config.database_url.redacted(), "entitle is serving");
     let served = axum::serve(listener, app)

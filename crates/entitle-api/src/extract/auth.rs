@@ -55,6 +55,13 @@ impl FromRequestParts<ApiState> for Authenticated {
         if let Some(context) = parts.extensions.get::<Arc<RequestContext>>() {
             let _ = context.app_id.set(record.app_id);
         }
+        if let Some(limiter) = &state.rate_limit {
+            limiter
+                .check(record.key_id)
+                .map_err(|wait| ApiError::RateLimited {
+                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                })?;
+        }
         Ok(Authenticated {
             app_id: record.app_id,
             key_id: record.key_id,

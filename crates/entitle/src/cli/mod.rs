@@ -2,6 +2,7 @@
 
 pub mod apps;
 mod config;
+pub mod delete_users;
 pub mod keys;
 mod output;
 pub mod serve;
@@ -55,6 +56,8 @@ pub enum Command {
     /// Manage webhook integrations.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Delete many users through any Adapty-compatible server's DELETE endpoint, concurrently.
+    DeleteUsers(DeleteUsersArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage apps (tenants).
@@ -113,6 +116,9 @@ pub struct ServeArgs {
     /// Do not run the webhook worker in this process.
     #[arg(long)]
     pub no_worker: bool,
+    /// Requests per minute per API key (token bucket with a second's burst); 0 turns it off.
+    #[arg(long, env = "ENTITLE_RATE_LIMIT_PER_MINUTE", default_value_t = entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE)]
+    pub rate_limit_per_minute: u32,
     #[command(flatten)]
     pub worker: WorkerArgs,
 }
@@ -143,6 +149,29 @@ impl WorkerArgs {
         config.targets.allow_private = self.webhook_allow_private_targets;
         config
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteUsersArgs {
+    /// Base URL of the server, e.g. http://127.0.0.1:8080 or https://api.adapty.io
+    #[arg(long)]
+    pub url: String,
+    /// Secret API key (`secret_live_…`).
+    #[arg(long, env = "ENTITLE_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+    /// One id per line; blank lines and lines starting with # are skipped.
+    #[arg(long)]
+    pub file: std::path::PathBuf,
+    /// What the ids are.
+    #[arg(long, value_enum, default_value = "customer-user-id")]
+    pub by: delete_users::By,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Where outcomes are appended (default: the file's name with `.results.jsonl`); a second
+    /// run with the same file skips what is already done.
+    #[arg(long)]
+    pub results: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +246,18 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(database_url, args).await,
         Command::Worker(args) => serve::worker(database_url, args).await,
+        Command::DeleteUsers(args) => {
+            delete_users::run(delete_users::Options {
+                url: args.url,
+                api_key: args.api_key,
+                file: args.file,
+                by: args.by,
+                concurrency: args.concurrency,
+                results: args.results,
+                json,
+            })
+            .await
+        }
         Command::Webhooks(WebhooksCommand::Add {
             app_id,
             url,

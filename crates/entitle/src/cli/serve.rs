@@ -16,6 +16,7 @@ pub async fn serve(database_url: DatabaseUrl, args: ServeArgs) -> anyhow::Result
         database_url,
         admin_token: args.admin_token.filter(|token| !token.is_empty()),
         worker: (!args.no_worker).then(|| args.worker.config()),
+        rate_limit_per_minute: args.rate_limit_per_minute,
     };
     crate::run(config, listener, shutdown_signal()).await
 }

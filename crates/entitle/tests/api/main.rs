@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod concurrency;
+mod delete_users;
 mod events;
 mod headers;
 mod profile_lifecycle;
