@@ -191,16 +191,19 @@ fn spaced(at: Timestamp) -> String {
 }
 
 /// Field order as in Adapty's documents: `errors`, `error_code`, `status_code`.
-#[derive(Serialize)]
-struct Envelope {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Envelope {
+    #[schema(value_type = Vec<EnvelopeItem>)]
     errors: [EnvelopeItem; 1],
+    #[schema(value_type = String, example = "profile_does_not_exist")]
     error_code: &'static str,
     status_code: u16,
 }
 
-#[derive(Serialize)]
-struct EnvelopeItem {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnvelopeItem {
     source: Option<String>,
+    #[schema(value_type = Vec<String>)]
     errors: [String; 1],
 }
 

@@ -7,11 +7,13 @@
 mod clock;
 pub mod error;
 mod extract;
+mod metrics;
 mod middleware;
+pub mod openapi;
 mod rate_limit;
-mod routes;
+pub(crate) mod routes;
 mod state;
-mod wire;
+pub(crate) mod wire;
 
 pub use state::{ApiState, DEFAULT_RATE_LIMIT_PER_MINUTE};
 

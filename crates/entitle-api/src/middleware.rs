@@ -37,6 +37,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::metrics::observe(&route, method.as_str(), status, latency_ms / 1000.0);
     let app_id = context.app_id.get().map(ToString::to_string);
     tracing::info!(
         target: "entitle::request",

@@ -66,6 +66,9 @@ impl<'c> Outbox<'c> {
                 payload
             ])
             .map_err(backend)?;
+        entitle_store::metrics::EVENTS_CREATED
+            .with_label_values(&[event.event_type.as_str()])
+            .inc();
         if !event.forward {
             return Ok(());
         }

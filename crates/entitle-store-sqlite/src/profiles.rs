@@ -301,6 +301,7 @@ pub fn delete(
     };
     record_deletion(conn, app_pk, &report, deleted_by)?;
     announce_deletion(conn, app, app_pk, &report)?;
+    entitle_store::metrics::PROFILES_DELETED.inc();
     Ok(report)
 }
 

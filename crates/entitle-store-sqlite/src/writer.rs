@@ -9,7 +9,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -83,8 +85,33 @@ impl Drop for Writer {
     }
 }
 
+/// How long WAL frames (which may hold old versions of deleted rows) may outlive their commit
+/// while the writer is busy; an idle writer truncates the WAL at once.
+const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
+
 fn write_loop(conn: Connection, jobs: Receiver<Job>, max_batch: usize) {
-    while let Ok(first) = jobs.recv() {
+    let mut dirty = false;
+    let mut last_truncate = Instant::now();
+    loop {
+        let first = if dirty {
+            // Something was committed since the last truncation: wait only briefly for more
+            // work, and truncate the WAL when none comes.
+            match jobs.recv_timeout(Duration::from_millis(50)) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    truncate_wal(&conn);
+                    dirty = false;
+                    last_truncate = Instant::now();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         let mut batch = Vec::with_capacity(max_batch.min(64));
         batch.push(first);
         while batch.len() < max_batch {
@@ -94,6 +121,22 @@ fn write_loop(conn: Connection, jobs: Receiver<Job>, max_batch: usize) {
             }
         }
         commit_batch(&conn, batch);
+        dirty = true;
+        if last_truncate.elapsed() >= TRUNCATE_EVERY {
+            truncate_wal(&conn);
+            dirty = false;
+            last_truncate = Instant::now();
+        }
+    }
+    truncate_wal(&conn);
+}
+
+/// Copies the WAL into the database file and truncates the WAL to nothing. With
+/// `secure_delete`, deleted rows are overwritten in the database file; truncating the WAL
+/// removes the older page images that still held them (DESIGN.md §4.5).
+fn truncate_wal(conn: &Connection) {
+    if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(%error, "WAL checkpoint failed; it is retried after the next commit");
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod error;
 mod events;
+pub mod metrics;
 mod records;
 
 use async_trait::async_trait;

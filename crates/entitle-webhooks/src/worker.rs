@@ -12,6 +12,19 @@ use tokio::task::JoinSet;
 use crate::guard::TargetPolicy;
 use crate::signature::sign;
 
+/// Webhook attempts, by outcome.
+static DELIVERY_ATTEMPTS: std::sync::LazyLock<prometheus::IntCounterVec> =
+    std::sync::LazyLock::new(|| {
+        prometheus::register_int_counter_vec!(
+            prometheus::Opts::new(
+                "entitle_webhook_attempts_total",
+                "Webhook delivery attempts, by outcome."
+            ),
+            &["outcome"]
+        )
+        .expect("metric registers once")
+    });
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub retry: RetryPolicy,
@@ -155,6 +168,14 @@ impl Worker {
             will_retry = retry_at.is_some(),
             "webhook attempt"
         );
+        DELIVERY_ATTEMPTS
+            .with_label_values(&[match outcome {
+                AttemptOutcome::Delivered => "delivered",
+                AttemptOutcome::Refused => "refused",
+                AttemptOutcome::Failed if retry_at.is_some() => "failed_will_retry",
+                AttemptOutcome::Failed => "failed",
+            }])
+            .inc();
         let result = AttemptResult {
             attempt: AttemptRecord {
                 attempted_at,

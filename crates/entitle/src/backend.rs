@@ -2,18 +2,21 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use entitle_store::Store;
+use entitle_store_postgres::{PgConfig, PgStore};
 use entitle_store_sqlite::{SqliteConfig, SqliteStore};
 
 use crate::config::DatabaseUrl;
 
 pub enum Backend {
     Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
 }
 
 impl Backend {
-    /// Opens the database, creating it (and its folder) if needed, and runs the migrations.
+    /// Opens the database, creating it (and its folder) if needed for SQLite, and runs the
+    /// migrations.
     pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Self> {
         match url {
             DatabaseUrl::Sqlite(path) => {
@@ -25,8 +28,12 @@ impl Backend {
                         .with_context(|| format!("cannot open {url}"))?;
                 Ok(Self::Sqlite(Arc::new(store)))
             }
-            DatabaseUrl::Postgres(_) => {
-                bail!("PostgreSQL is not available in this build yet; use a SQLite URL")
+            DatabaseUrl::Postgres(text) => {
+                // `url` displays without its password; the store's errors never include it.
+                let store = PgStore::open(PgConfig::from_url(text)?)
+                    .await
+                    .with_context(|| format!("cannot open {url}"))?;
+                Ok(Self::Postgres(Arc::new(store)))
             }
         }
     }
@@ -34,6 +41,7 @@ impl Backend {
     pub fn store(&self) -> Arc<dyn Store> {
         match self {
             Self::Sqlite(store) => store.clone(),
+            Self::Postgres(store) => store.clone(),
         }
     }
 
@@ -41,6 +49,7 @@ impl Backend {
     pub async fn close(&self) {
         match self {
             Self::Sqlite(store) => store.close().await,
+            Self::Postgres(store) => store.close().await,
         }
     }
 }

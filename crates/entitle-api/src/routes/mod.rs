@@ -1,9 +1,9 @@
 //! The route table. Adapty's paths end with `/`; the slash-less spelling is served too.
 
-mod admin;
+pub mod admin;
 mod fallback;
 pub mod profile;
-mod purchase;
+pub mod purchase;
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -41,6 +41,18 @@ pub fn routes() -> Router<ApiState> {
             "/admin/v1/apps/{app_id}/events",
             axum::routing::get(admin::events::list),
         )
+        .route("/metrics", axum::routing::get(crate::metrics::render))
+        .route("/openapi.json", axum::routing::get(crate::openapi::serve))
+        .route("/docs", axum::routing::get(crate::openapi::docs::page))
+        .route(
+            "/docs/docs.js",
+            axum::routing::get(crate::openapi::docs::script),
+        )
+        .route(
+            "/docs/docs.css",
+            axum::routing::get(crate::openapi::docs::style),
+        )
+        .route("/healthz", axum::routing::get(crate::metrics::healthz))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
 }

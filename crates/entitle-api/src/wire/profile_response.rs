@@ -8,13 +8,14 @@ use entitle_domain::profile::{CustomAttributeValue, Profile};
 use entitle_domain::purchase::{AccessCandidate, Offer, OwnedPurchase};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProfileEnvelope {
     pub data: ProfileBody,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProfileBody {
     pub app_id: String,
     pub profile_id: String,
@@ -28,21 +29,25 @@ pub struct ProfileBody {
     pub non_subscriptions: Vec<NonSubscriptionBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CustomAttributeBody {
     pub key: String,
+    /// A string or a number.
+    #[schema(value_type = Object)]
     pub value: serde_json::Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OfferBody {
+    #[schema(value_type = String)]
     pub category: &'static str,
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     pub offer_type: &'static str,
     pub id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AccessLevelBody {
     pub access_level_id: String,
     pub store: String,
@@ -51,17 +56,24 @@ pub struct AccessLevelBody {
     pub store_transaction_id: String,
     pub store_original_transaction_id: String,
     pub offer: Option<OfferBody>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub starts_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
     pub purchased_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub originally_purchased_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub renewal_cancelled_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub billing_issue_detected_at: Option<Timestamp>,
     pub is_in_grace_period: bool,
+    #[schema(value_type = Option<String>)]
     pub cancellation_reason: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SubscriptionBody {
     pub store: String,
     pub store_product_id: String,
@@ -69,17 +81,24 @@ pub struct SubscriptionBody {
     pub store_transaction_id: String,
     pub store_original_transaction_id: String,
     pub offer: Option<OfferBody>,
+    #[schema(value_type = String, example = "Production")]
     pub environment: &'static str,
+    #[schema(value_type = String, format = DateTime)]
     pub purchased_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub originally_purchased_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub renewal_cancelled_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub billing_issue_detected_at: Option<Timestamp>,
     pub is_in_grace_period: bool,
+    #[schema(value_type = Option<String>)]
     pub cancellation_reason: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NonSubscriptionBody {
     pub purchase_id: String,
     pub store: String,
@@ -87,7 +106,9 @@ pub struct NonSubscriptionBody {
     pub store_base_plan_id: Option<String>,
     pub store_transaction_id: String,
     pub store_original_transaction_id: String,
+    #[schema(value_type = String, format = DateTime)]
     pub purchased_at: Timestamp,
+    #[schema(value_type = String, example = "Production")]
     pub environment: &'static str,
     pub is_refund: bool,
     pub is_consumable: bool,

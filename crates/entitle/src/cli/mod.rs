@@ -134,6 +134,10 @@ pub struct WorkerArgs {
     /// No answer within this is a failed attempt.
     #[arg(long, env = "ENTITLE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = crate::config::parse_duration)]
     pub webhook_timeout: std::time::Duration,
+    /// How long a worker's claim on a delivery lasts; a worker that dies holding one is taken
+    /// over after this. Kept at least three times the timeout.
+    #[arg(long, env = "ENTITLE_WEBHOOK_LEASE", default_value = "60s", value_parser = crate::config::parse_duration)]
+    pub webhook_lease: std::time::Duration,
     /// Allow webhook URLs on loopback and private addresses (tests, private networks).
     #[arg(long, env = "ENTITLE_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
     pub webhook_allow_private_targets: bool,
@@ -145,7 +149,7 @@ impl WorkerArgs {
         config.retry.first_retry = self.webhook_retry_base;
         config.retry.max_retries = self.webhook_max_retries;
         config.timeout = self.webhook_timeout;
-        config.lease = config.lease.max(self.webhook_timeout * 3);
+        config.lease = self.webhook_lease.max(self.webhook_timeout * 3);
         config.targets.allow_private = self.webhook_allow_private_targets;
         config
     }

@@ -21,11 +21,84 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     /// Shared by every server on the same database; removed when the last one goes.
-    dir: Arc<tempfile::TempDir>,
+    dir: Arc<TestDatabase>,
+}
+
+/// The backend the suite runs on: `ENTITLE_TEST_BACKEND=sqlite` (the default) or `postgres`.
+pub fn on_postgres() -> bool {
+    match std::env::var("ENTITLE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("ENTITLE_TEST_BACKEND is `{other}`; use `sqlite` or `postgres`"),
+    }
+}
+
+/// Where fresh PostgreSQL databases are created from (`ENTITLE_TEST_POSTGRES_URL`).
+fn postgres_admin_url() -> String {
+    std::env::var("ENTITLE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A test's own database: a SQLite file in a temporary folder, or a PostgreSQL database made
+/// for the test alone. Dropped with its last holder.
+pub struct TestDatabase {
+    /// Holds the SQLite file (and nothing on PostgreSQL); removed on drop.
+    _dir: tempfile::TempDir,
+    /// The PostgreSQL database's name.
+    postgres: Option<String>,
+}
+
+impl TestDatabase {
+    async fn create() -> (Arc<Self>, DatabaseUrl) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if !on_postgres() {
+            let url = DatabaseUrl::Sqlite(dir.path().join("entitle.db"));
+            let database = Self {
+                _dir: dir,
+                postgres: None,
+            };
+            return (Arc::new(database), url);
+        }
+        let admin = postgres_admin_url();
+        let name = format!("entitle_test_{}", uuid::Uuid::new_v4().simple());
+        entitle_store_postgres::admin::create_database(&admin, &name)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a test database through {admin}: {e}"));
+        // Same server and user as the admin URL, the new database instead of its path.
+        let (scheme, rest) = admin.split_once("://").expect("a postgres:// URL");
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        let url = DatabaseUrl::Postgres(format!("{scheme}://{authority}/{name}"));
+        let database = Self {
+            _dir: dir,
+            postgres: Some(name),
+        };
+        (Arc::new(database), url)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres.take() else {
+            return;
+        };
+        // Best effort. Drop may run inside the test's runtime, which cannot block on a future of
+        // its own: a thread with a runtime of its own drops the database.
+        let admin = postgres_admin_url();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(entitle_store_postgres::admin::drop_database(&admin, &name))
+        })
+        .join();
+    }
 }
 
 impl TestServer {
-    /// A server over a fresh SQLite file, with one app and its key.
+    /// A server over a fresh database, with one app and its key.
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
@@ -33,8 +106,7 @@ impl TestServer {
     /// Like [`TestServer::start`], with the configuration adjusted first. The admin API is on
     /// (token [`ADMIN_TOKEN`]) and webhooks may reach loopback receivers.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-        let database_url = DatabaseUrl::Sqlite(dir.path().join("entitle.db"));
+        let (dir, database_url) = TestDatabase::create().await;
         let app = create_app(&database_url, "test").await;
         Self::launch(dir, database_url, app, adjust).await
     }
@@ -47,7 +119,7 @@ impl TestServer {
     }
 
     async fn launch(
-        dir: Arc<tempfile::TempDir>,
+        dir: Arc<TestDatabase>,
         database_url: DatabaseUrl,
         (app_id, key): (String, String),
         adjust: impl FnOnce(&mut Config),
@@ -135,9 +207,9 @@ impl TestServer {
         types
     }
 
-    /// Stops the server gracefully and waits for it. The returned folder holds the database;
-    /// it is removed when the last holder drops it.
-    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+    /// Stops the server gracefully and waits for it. The returned database is removed when the
+    /// last holder drops it.
+    pub async fn stop(mut self) -> Arc<TestDatabase> {
         self.stop_in_place().await;
         self.dir.clone()
     }
@@ -298,7 +370,10 @@ impl TestServer {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
             .args(args)
             .arg("--database-url")
-            .arg(self.database_url.redacted())
+            .arg(match &self.database_url {
+                DatabaseUrl::Postgres(url) => url.clone(),
+                sqlite => sqlite.redacted(),
+            })
             .env_remove("ENTITLE_DATABASE_URL")
             .output()
             .expect("run entitle");

@@ -62,6 +62,28 @@ pub fn decode_cursor(text: &str) -> ApiResult<i64> {
         })
 }
 
+/// The event feed of an app: newest first, cursor-paged, with delivery status per integration.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apps/{app_id}/events",
+    tag = "admin",
+    operation_id = "listEvents",
+    params(
+        ("app_id" = String, Path, description = "The app", format = Uuid),
+        ("profile_id" = Option<String>, Query, description = "Only this profile's events", format = Uuid),
+        ("customer_user_id" = Option<String>, Query, description = "Only this user's events"),
+        ("event_type" = Option<String>, Query, description = "Only events of this type"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "1 to 500, default 50"),
+    ),
+    responses(
+        (status = 200, description = "One page of events", body = crate::openapi::schemas::EventPage),
+        (status = 400, description = "A bad parameter", body = crate::error::Envelope),
+        (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
+        (status = 404, description = "The admin API is off (no admin token configured)", body = crate::error::Envelope),
+    ),
+    security(("adminToken" = []))
+)]
 pub async fn list(
     State(state): State<ApiState>,
     _: AdminAuth,

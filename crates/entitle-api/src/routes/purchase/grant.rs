@@ -9,6 +9,24 @@ use crate::state::ApiState;
 use crate::wire::access_request::read_grant;
 use crate::wire::profile_response::ProfileEnvelope;
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/server-side-api/purchase/profile/grant/access-level/",
+    tag = "purchase",
+    operation_id = "grantAccessLevel",
+    summary = "Grant an access level without a transaction",
+    params(crate::openapi::schemas::ProfileHeaders),
+    request_body(content = crate::openapi::schemas::GrantAccessRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The profile", body = crate::wire::profile_response::ProfileEnvelope),
+        (status = 400, description = "A client mistake: the field is named in `source`", body = crate::error::Envelope),
+        (status = 401, description = "Missing, malformed, unknown or revoked key (`not_authenticated`)", body = crate::error::Envelope),
+        (status = 404, description = "`profile_does_not_exist`", body = crate::error::Envelope),
+        (status = 413, description = "Body over 1 MiB", body = crate::error::Envelope),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = crate::error::Envelope),
+    ),
+    security(("apikeyAuth" = []))
+)]
 /// Gives (or re-sets the window of) an access level without a transaction.
 pub async fn handle(
     State(state): State<ApiState>,

@@ -9,6 +9,24 @@ use crate::state::ApiState;
 use crate::wire::profile_response::ProfileEnvelope;
 use crate::wire::transaction_request::read_transaction;
 
+#[utoipa::path(
+    post,
+    path = "/api/v2/server-side-api/purchase/set/transaction/",
+    tag = "purchase",
+    operation_id = "setTransaction",
+    summary = "Record a purchase, renewal or update of a transaction",
+    params(crate::openapi::schemas::ProfileHeaders),
+    request_body(content = crate::openapi::schemas::TransactionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The profile", body = crate::wire::profile_response::ProfileEnvelope),
+        (status = 400, description = "A client mistake: the field is named in `source`", body = crate::error::Envelope),
+        (status = 401, description = "Missing, malformed, unknown or revoked key (`not_authenticated`)", body = crate::error::Envelope),
+        (status = 404, description = "`profile_does_not_exist`", body = crate::error::Envelope),
+        (status = 413, description = "Body over 1 MiB", body = crate::error::Envelope),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = crate::error::Envelope),
+    ),
+    security(("apikeyAuth" = []))
+)]
 /// Records a purchase, renewal or update of a known transaction id.
 pub async fn handle(
     State(state): State<ApiState>,

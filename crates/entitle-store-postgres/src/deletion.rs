@@ -1,0 +1,158 @@
+//! Deleting a profile (DESIGN.md §4), in the caller's transaction.
+//!
+//! The profile's row lock is taken first and held to the end: every transaction that writes
+//! events about a profile or shares a chain with it takes the same lock, so none of them can
+//! add something about the profile after its data has been removed here.
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{EventType, profile_deleted_payload};
+use entitle_domain::keys::keyed_hash;
+use entitle_domain::purchase::Environment;
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{AppId, KeyId};
+use entitle_store::{DeletionCounts, DeletionReport};
+use sqlx::PgConnection;
+
+use crate::apps::profile_app;
+use crate::codec::micros;
+use crate::error::{Result, encode};
+use crate::outbox::{self, NewEvent, Outbox};
+use crate::profiles;
+
+pub async fn delete(
+    conn: &mut PgConnection,
+    app: AppId,
+    target: &ProfileRef,
+    deleted_by: KeyId,
+    at: Timestamp,
+) -> Result<DeletionReport> {
+    let app_pk = profile_app(conn, app).await?;
+    let row = profiles::resolve_locked(conn, app_pk, target).await?;
+    let profile = profiles::to_profile(app, row)?;
+    let id = *profile.profile_id.as_uuid();
+    let remove = async |conn: &mut PgConnection, sql: &'static str| -> Result<u32> {
+        let done = sqlx::query(sql).bind(app_pk).bind(id).execute(conn).await?;
+        Ok(done.rows_affected() as u32)
+    };
+    remove(
+        conn,
+        "DELETE FROM profiles WHERE app_pk = $1 AND profile_id = $2",
+    )
+    .await?;
+    // History detaches: the chains keep their transactions (store facts only) and lose their
+    // owner; the next profile to use the purchase becomes its parent.
+    let chains_detached = remove(
+        conn,
+        "UPDATE chains SET owner_profile_id = NULL, owner_has_access = TRUE
+          WHERE app_pk = $1 AND owner_profile_id = $2",
+    )
+    .await?;
+    let share_links_removed = remove(
+        conn,
+        "DELETE FROM chain_inheritors WHERE app_pk = $1 AND profile_id = $2",
+    )
+    .await?;
+    let overrides_removed = remove(
+        conn,
+        "DELETE FROM access_overrides WHERE app_pk = $1 AND profile_id = $2",
+    )
+    .await?;
+    // Its integration events leave the feed, and their pending deliveries go with them.
+    let (events_removed, deliveries_cancelled) =
+        outbox::remove_profile_events(conn, app_pk, profile.profile_id).await?;
+
+    let counts = DeletionCounts {
+        custom_attributes: profile.attributes.custom_attributes.len() as u32,
+        installations: profile.attributes.installations.len() as u32,
+        chains_detached,
+        share_links_removed,
+        overrides_removed,
+        events_removed,
+        deliveries_cancelled,
+    };
+    let report = DeletionReport {
+        deletion_id: uuid::Uuid::now_v7(),
+        profile_id: profile.profile_id,
+        deleted_at: at,
+        counts,
+    };
+    record_deletion(conn, app_pk, &report, deleted_by).await?;
+    announce_deletion(conn, app, app_pk, &report).await?;
+    Ok(report)
+}
+
+async fn record_deletion(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    report: &DeletionReport,
+    deleted_by: KeyId,
+) -> Result<()> {
+    let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
+        .bind(app_pk)
+        .fetch_one(&mut *conn)
+        .await?;
+    let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
+    let counts = encode(&serde_json::json!({
+        "custom_attributes": report.counts.custom_attributes,
+        "installations": report.counts.installations,
+        "chains_detached": report.counts.chains_detached,
+        "share_links_removed": report.counts.share_links_removed,
+        "overrides_removed": report.counts.overrides_removed,
+        "events_removed": report.counts.events_removed,
+        "deliveries_cancelled": report.counts.deliveries_cancelled,
+    }))?;
+    sqlx::query(
+        "INSERT INTO deletion_records
+             (app_pk, deletion_id, profile_hash, deleted_by, deleted_at, counts)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(app_pk)
+    .bind(report.deletion_id)
+    .bind(profile_hash.as_slice())
+    .bind(deleted_by.as_uuid())
+    .bind(micros(report.deleted_at))
+    .bind(counts)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `profile_deleted` (an entitle extension, with no personal data) for the integrations that
+/// subscribed to it.
+async fn announce_deletion(
+    conn: &mut PgConnection,
+    app: AppId,
+    app_pk: i64,
+    report: &DeletionReport,
+) -> Result<()> {
+    let subscribed = crate::integrations::active_integrations(conn, app_pk)
+        .await?
+        .iter()
+        .any(|row| {
+            row.integration
+                .wants(EventType::ProfileDeleted, Environment::Production)
+        });
+    if !subscribed {
+        return Ok(());
+    }
+    let event_id = uuid::Uuid::new_v4();
+    Outbox::new(app_pk, report.deleted_at)
+        .emit(
+            conn,
+            NewEvent {
+                profile_id: report.profile_id,
+                event_id,
+                event_type: EventType::ProfileDeleted,
+                environment: Environment::Production,
+                payload: profile_deleted_payload(
+                    app,
+                    report.profile_id,
+                    event_id,
+                    report.deleted_at,
+                ),
+                reissued: false,
+                forward: true,
+            },
+        )
+        .await
+}

@@ -1,0 +1,132 @@
+//! The outbox as workers see it: claim due deliveries under a lease, record each attempt.
+//!
+//! Workers on any number of nodes share the outbox. A claim locks the due rows it takes with
+//! `FOR UPDATE SKIP LOCKED`, so two workers claiming at once pass over each other's rows instead
+//! of waiting or taking them twice, and the lease it writes keeps later claims off them until
+//! it runs out.
+
+use std::time::Duration;
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::AttemptOutcome;
+use entitle_store::{AttemptResult, ClaimedDelivery};
+use sqlx::{PgConnection, Row};
+
+use crate::codec::{micros, timestamp};
+use crate::error::Result;
+
+pub async fn claim(
+    conn: &mut PgConnection,
+    worker: &str,
+    now: Timestamp,
+    lease: Duration,
+    limit: u32,
+) -> Result<Vec<ClaimedDelivery>> {
+    let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
+    let rows = sqlx::query(
+        "WITH due AS (
+             SELECT delivery_pk FROM deliveries
+              WHERE status = 'pending' AND next_attempt_at <= $3
+                AND (lease_until IS NULL OR lease_until <= $3)
+              ORDER BY next_attempt_at
+              LIMIT $4
+                FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET lease_owner = $1, lease_until = $2
+           FROM due
+          WHERE d.delivery_pk = due.delivery_pk
+         RETURNING d.delivery_pk, d.webhook_id, d.app_pk, d.profile_id, d.event_seq,
+                   d.integration_pk, d.attempts, d.created_at, d.next_attempt_at",
+    )
+    .bind(worker)
+    .bind(micros(lease_until))
+    .bind(micros(now))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let next_attempt_at: i64 = row.try_get(8)?;
+        claimed.push((next_attempt_at, row.try_get::<i64, _>(0)?, row));
+    }
+    // Oldest due first, as the claim chose them (RETURNING keeps no order).
+    claimed.sort_by_key(|(due, pk, _)| (*due, *pk));
+    let mut deliveries = Vec::with_capacity(claimed.len());
+    for (_, delivery_id, row) in claimed {
+        let body: String = sqlx::query_scalar(
+            "SELECT payload FROM events WHERE app_pk = $1 AND profile_id = $2 AND event_seq = $3",
+        )
+        .bind(row.try_get::<i64, _>(2)?)
+        .bind(row.try_get::<uuid::Uuid, _>(3)?)
+        .bind(row.try_get::<i64, _>(4)?)
+        .fetch_one(&mut *conn)
+        .await?;
+        let (url, authorization, signing_secret): (String, Option<String>, String) =
+            sqlx::query_as(
+                "SELECT url, authorization_header, signing_secret FROM integrations
+                  WHERE integration_pk = $1",
+            )
+            .bind(row.try_get::<i64, _>(5)?)
+            .fetch_one(&mut *conn)
+            .await?;
+        deliveries.push(ClaimedDelivery {
+            delivery_id,
+            webhook_id: row.try_get(1)?,
+            url,
+            authorization,
+            signing_secret,
+            body,
+            attempts_made: row.try_get::<i32, _>(6)?.max(0) as u32,
+            created_at: timestamp(row.try_get(7)?),
+            lease_owner: worker.to_owned(),
+        });
+    }
+    Ok(deliveries)
+}
+
+/// Applies only while the claim still holds: same lease owner, no attempt recorded since the
+/// claim, still pending. Otherwise the lease ran out and another worker took over, or the
+/// delivery was cancelled or removed with its profile, and the attempt is not recorded.
+pub async fn record(
+    conn: &mut PgConnection,
+    claim: &ClaimedDelivery,
+    result: &AttemptResult,
+) -> Result<bool> {
+    let (status, next) = match (result.outcome, result.retry_at) {
+        (AttemptOutcome::Delivered, _) => ("delivered", None),
+        (AttemptOutcome::Refused, _) => ("refused", None),
+        (AttemptOutcome::Failed, Some(at)) => ("pending", Some(micros(at))),
+        (AttemptOutcome::Failed, None) => ("failed", None),
+    };
+    let attempts = i32::try_from(claim.attempts_made).unwrap_or(i32::MAX);
+    let updated = sqlx::query(
+        "UPDATE deliveries SET attempts = attempts + 1, status = $4, next_attempt_at = $5,
+                lease_owner = NULL, lease_until = NULL
+          WHERE delivery_pk = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'pending'",
+    )
+    .bind(claim.delivery_id)
+    .bind(&claim.lease_owner)
+    .bind(attempts)
+    .bind(status)
+    .bind(next)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    let attempt = &result.attempt;
+    sqlx::query(
+        "INSERT INTO delivery_attempts (delivery_pk, attempt, attempted_at, status_code, error,
+                                        duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(claim.delivery_id)
+    .bind(attempts + 1)
+    .bind(micros(attempt.attempted_at))
+    .bind(attempt.status_code.map(i32::from))
+    .bind(&attempt.error)
+    .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
+    .execute(conn)
+    .await?;
+    Ok(true)
+}

@@ -1,0 +1,148 @@
+//! Writing events and their deliveries inside the change's own transaction (the transactional
+//! outbox): a change and its events commit together or not at all.
+
+use entitle_domain::ProfileId;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{EventType, PlannedEvent};
+use entitle_domain::purchase::Environment;
+use sqlx::PgConnection;
+
+use crate::codec::micros;
+use crate::error::Result;
+use crate::integrations::{IntegrationRow, active_integrations};
+
+/// One event to write.
+pub struct NewEvent {
+    pub profile_id: ProfileId,
+    pub event_id: uuid::Uuid,
+    pub event_type: EventType,
+    pub environment: Environment,
+    pub payload: serde_json::Value,
+    pub reissued: bool,
+    /// Analytics disabled on the profile: kept in the feed, sent to no integration.
+    pub forward: bool,
+}
+
+/// Collects a request's events; integrations are read once, on the first forwarded event.
+pub struct Outbox {
+    app_pk: i64,
+    at: Timestamp,
+    integrations: Option<Vec<IntegrationRow>>,
+}
+
+impl Outbox {
+    pub fn new(app_pk: i64, at: Timestamp) -> Self {
+        Self {
+            app_pk,
+            at,
+            integrations: None,
+        }
+    }
+
+    pub async fn emit(&mut self, conn: &mut PgConnection, event: NewEvent) -> Result<()> {
+        // The position comes from a global sequence: concurrent writers never wait for each
+        // other to number their events.
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at,
+                                 reissued, payload)
+             VALUES ($1, $2, nextval('event_positions'), $3, $4, $5, $6, $7)
+             RETURNING event_seq",
+        )
+        .bind(self.app_pk)
+        .bind(event.profile_id.as_uuid())
+        .bind(event.event_id)
+        .bind(event.event_type.as_str())
+        .bind(micros(self.at))
+        .bind(event.reissued)
+        .bind(event.payload.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        crate::transact::note_event(event.event_type);
+        if !event.forward {
+            return Ok(());
+        }
+        if self.integrations.is_none() {
+            self.integrations = Some(active_integrations(conn, self.app_pk).await?);
+        }
+        let targets = self.integrations.as_deref().unwrap_or_default();
+        for target in targets
+            .iter()
+            .filter(|t| t.integration.wants(event.event_type, event.environment))
+        {
+            sqlx::query(
+                "INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk,
+                                         status, created_at, next_attempt_at)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+            )
+            .bind(format!("msg_{}", uuid::Uuid::new_v4().simple()))
+            .bind(self.app_pk)
+            .bind(event.profile_id.as_uuid())
+            .bind(seq)
+            .bind(target.integration_pk)
+            .bind(micros(self.at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes planned events (and their deliveries) through the outbox.
+pub async fn write_events(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    at: Timestamp,
+    planned: Vec<PlannedEvent>,
+) -> Result<()> {
+    let mut outbox = Outbox::new(app_pk, at);
+    for event in planned {
+        outbox
+            .emit(
+                conn,
+                NewEvent {
+                    profile_id: event.profile_id,
+                    event_id: event.event_id,
+                    event_type: event.event_type,
+                    environment: event.environment,
+                    payload: event.payload,
+                    reissued: event.reissued,
+                    forward: event.forward,
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes a deleted profile's events and their deliveries; returns
+/// `(events removed, deliveries not yet delivered)`.
+pub async fn remove_profile_events(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> Result<(u32, u32)> {
+    let id = profile_id.as_uuid();
+    // The deliveries go with their statuses returned, so the pending ones are counted by the
+    // statement that removes them (a worker may be finishing one meanwhile).
+    let removed: Vec<(i64, String)> = sqlx::query_as(
+        "DELETE FROM deliveries WHERE app_pk = $1 AND profile_id = $2
+         RETURNING delivery_pk, status",
+    )
+    .bind(app_pk)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let pending = removed.iter().filter(|(_, s)| s == "pending").count() as u32;
+    let delivery_pks: Vec<i64> = removed.into_iter().map(|(pk, _)| pk).collect();
+    sqlx::query("DELETE FROM delivery_attempts WHERE delivery_pk = ANY($1)")
+        .bind(delivery_pks)
+        .execute(&mut *conn)
+        .await?;
+    let events = sqlx::query("DELETE FROM events WHERE app_pk = $1 AND profile_id = $2")
+        .bind(app_pk)
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected() as u32;
+    Ok((events, pending))
+}
