@@ -26,6 +26,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 429 `rate_limited`, with `Retry-After`.
     RateLimited { retry_after_secs: u64 },
+    /// 503: the request took longer than the server allows.
+    Timeout,
     /// 503: storage is shutting down or unreachable.
     Unavailable,
     /// 500: a fault of ours. The detail was logged where it happened.
@@ -41,7 +43,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +80,11 @@ impl ApiError {
                 "service_unavailable",
                 None,
                 "The service is temporarily unavailable; retry shortly.".into(),
+            ),
+            ApiError::Timeout => (
+                "request_timeout",
+                None,
+                "The request took too long and was abandoned; retry it.".into(),
             ),
             ApiError::Internal => ("server_error", None, "Internal server error.".into()),
         }

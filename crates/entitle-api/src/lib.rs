@@ -15,15 +15,21 @@ pub(crate) mod routes;
 mod state;
 pub(crate) mod wire;
 
-pub use state::{ApiState, DEFAULT_RATE_LIMIT_PER_MINUTE};
+pub use state::{ApiState, DEFAULT_RATE_LIMIT_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT};
 
 use axum::Router;
 
 /// The complete router, with its middleware, ready to serve.
 pub fn router(state: ApiState) -> Router {
+    let timeout = state.request_timeout;
     routes::routes()
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(middleware::buffer_body))
+        .layer(axum::middleware::from_fn_with_state(
+            timeout,
+            middleware::request_deadline,
         ))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)

@@ -18,6 +18,39 @@ pub struct RequestContext {
     pub app_id: OnceLock<AppId>,
 }
 
+/// Reads every request body before routing, so an answer given without looking at the body
+/// (401, 404, 405) still leaves the connection clean for the client's next request. Bodies
+/// over the limit are read up to [`DRAIN_LIMIT`] and answered 413; past that the connection is
+/// closed.
+pub async fn buffer_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    if bytes.len() > crate::extract::MAX_BODY_BYTES {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// Most bytes read from a request whose body is over the limit, before giving up on it.
+pub const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Longest a request may take, reading its body included; past it the client gets a 503 with
+/// the error envelope and the work is dropped (a write not yet committed is rolled back).
+pub async fn request_deadline(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
 pub async fn request_context(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = format!("{:032x}", rand::random::<u128>());

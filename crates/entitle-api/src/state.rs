@@ -8,6 +8,9 @@ use crate::rate_limit::RateLimiter;
 /// Adapty's documented ceiling: 40,000 requests per minute.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 40_000;
 
+/// Longest a request may take unless configured otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
@@ -17,6 +20,8 @@ pub struct ApiState {
     pub(crate) admin_token: Option<Arc<str>>,
     /// Per-key request limit; `None` when disabled.
     pub(crate) rate_limit: Option<Arc<RateLimiter>>,
+    /// Longest a request may take.
+    pub(crate) request_timeout: std::time::Duration,
 }
 
 impl ApiState {
@@ -26,7 +31,13 @@ impl ApiState {
             clock: Arc::new(MonotonicClock::default()),
             admin_token: None,
             rate_limit: RateLimiter::per_minute(DEFAULT_RATE_LIMIT_PER_MINUTE).map(Arc::new),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// Requests per minute per key; 0 disables the limit.

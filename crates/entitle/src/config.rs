@@ -90,6 +90,8 @@ pub struct Config {
     pub worker: Option<WorkerConfig>,
     /// Requests per minute per API key; 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// Longest a request may take, reading its body included.
+    pub request_timeout: Duration,
 }
 
 impl Config {
@@ -101,6 +103,7 @@ impl Config {
             admin_token: None,
             worker: Some(WorkerConfig::default()),
             rate_limit_per_minute: entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE,
+            request_timeout: entitle_api::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -116,6 +119,7 @@ impl fmt::Debug for Config {
             )
             .field("worker", &self.worker)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }

@@ -58,7 +58,8 @@ pub async fn run(
 
     let state = entitle_api::ApiState::new(backend.store())
         .with_admin_token(config.admin_token.clone())
-        .with_rate_limit(config.rate_limit_per_minute);
+        .with_rate_limit(config.rate_limit_per_minute)
+        .with_request_timeout(config.request_timeout);
     let app = entitle_api::router(state);
     tracing::info!(%address, database = %config.database_url.redacted(), "entitle is serving");
     let served = axum::serve(listener, app)

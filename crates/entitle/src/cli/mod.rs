@@ -119,6 +119,9 @@ pub struct ServeArgs {
     /// Requests per minute per API key (token bucket with a second's burst); 0 turns it off.
     #[arg(long, env = "ENTITLE_RATE_LIMIT_PER_MINUTE", default_value_t = entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE)]
     pub rate_limit_per_minute: u32,
+    /// Longest a request may take (reading its body included) before it is answered 503.
+    #[arg(long, env = "ENTITLE_REQUEST_TIMEOUT", default_value = "30s", value_parser = crate::config::parse_duration)]
+    pub request_timeout: std::time::Duration,
     #[command(flatten)]
     pub worker: WorkerArgs,
 }

@@ -17,6 +17,7 @@ pub async fn serve(database_url: DatabaseUrl, args: ServeArgs) -> anyhow::Result
         admin_token: args.admin_token.filter(|token| !token.is_empty()),
         worker: (!args.no_worker).then(|| args.worker.config()),
         rate_limit_per_minute: args.rate_limit_per_minute,
+        request_timeout: args.request_timeout,
     };
     crate::run(config, listener, shutdown_signal()).await
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod abuse;
 mod auth;
 mod cli;
 mod concurrency;
@@ -11,11 +12,14 @@ mod delete_users;
 mod erasure;
 mod events;
 mod headers;
+mod hostile;
+mod isolation;
 mod openapi;
 mod process;
 mod profile_lifecycle;
 mod purchases;
 mod receiver;
+mod scale;
 mod sharing;
 mod tenancy;
 mod validation;

@@ -22,6 +22,8 @@ pub type Script = Arc<dyn Fn(usize) -> (u16, Duration) + Send + Sync>;
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     script: Script,
+    /// Sent as `Location` with every answer (for redirect tests).
+    location: Option<String>,
 }
 
 pub struct Receiver {
@@ -39,10 +41,24 @@ impl Receiver {
     pub async fn scripted(
         script: impl Fn(usize) -> (u16, Duration) + Send + Sync + 'static,
     ) -> Self {
+        Self::start(Arc::new(script), None).await
+    }
+
+    /// Answers every request with a 307 redirect to `location`.
+    pub async fn redirecting(location: &str) -> Self {
+        Self::start(
+            Arc::new(|_| (307, Duration::ZERO)),
+            Some(location.to_owned()),
+        )
+        .await
+    }
+
+    async fn start(script: Script, location: Option<String>) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
             received: received.clone(),
-            script: Arc::new(script),
+            script,
+            location,
         };
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(record))
@@ -85,7 +101,7 @@ async fn record(
     State(shared): State<Shared>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> StatusCode {
+) -> (StatusCode, HeaderMap) {
     let index = {
         let mut received = shared.received.lock().unwrap();
         received.push(Received {
@@ -99,5 +115,9 @@ async fn record(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    StatusCode::from_u16(status).unwrap()
+    let mut answer = HeaderMap::new();
+    if let Some(location) = &shared.location {
+        answer.insert(axum::http::header::LOCATION, location.parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), answer)
 }

@@ -1,0 +1,380 @@
+//! One story told through the `Store` trait (no HTTP) on both backends in the same run: a fresh
+//! SQLite file and a fresh PostgreSQL database. Each step asserts what every backend must do,
+//! and the two transcripts of what was observed must be equal.
+//!
+//! Needs PostgreSQL (`ENTITLE_TEST_POSTGRES_URL`, default the local server); `scripts/test`
+//! starts it.
+
+use std::time::Duration;
+
+use entitle::{Backend, DatabaseUrl};
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{AttemptOutcome, EventType};
+use entitle_domain::profile::{
+    CustomAttributeChange, CustomAttributeKey, CustomAttributeValue, Email, Patch, ProfilePatch,
+};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, GrantRequest, Price, PurchaseType, RevokeRequest, StoreId,
+    Transaction,
+};
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{CustomerUserId, IntegrationId};
+use entitle_store::{
+    AttemptRecord, AttemptResult, DeliveryState, EventQuery, Integration, Store, StoreError,
+};
+
+const DAY: i64 = 86_400_000_000;
+
+fn user(cuid: &str) -> ProfileRef {
+    ProfileRef::CustomerUserId(CustomerUserId::parse(cuid).unwrap())
+}
+
+fn monthly(id: &str, purchased_at: Timestamp) -> Transaction {
+    Transaction {
+        purchase_type: PurchaseType::Subscription,
+        store: StoreId::parse("app_store").unwrap(),
+        environment: Environment::Production,
+        store_product_id: "pro.monthly".into(),
+        store_transaction_id: id.into(),
+        store_original_transaction_id: "chain-1".into(),
+        is_family_shared: false,
+        price: Price {
+            country: "US".into(),
+            currency: "USD".into(),
+            value: 9.99,
+        },
+        purchased_at,
+        originally_purchased_at: purchased_at,
+        expires_at: Some(purchased_at.plus_micros(30 * DAY)),
+        renew_status: true,
+        renew_status_changed_at: None,
+        billing_issue_detected_at: None,
+        grace_period_expires_at: None,
+        variation_id: None,
+        offer: None,
+        refunded_at: None,
+        cancellation_reason: None,
+    }
+}
+
+/// Event types of a profile's feed, oldest first, `*` marking reissued ones.
+async fn feed_of(store: &dyn Store, app: entitle_domain::AppId, cuid: &str) -> Vec<String> {
+    let query = EventQuery {
+        customer_user_id: Some(CustomerUserId::parse(cuid).unwrap()),
+        limit: 500,
+        ..EventQuery::default()
+    };
+    let page = store.list_events(app, query).await.unwrap();
+    let mut types: Vec<String> = page
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "{}{}",
+                e.event_type.as_str(),
+                if e.reissued { "*" } else { "" }
+            )
+        })
+        .collect();
+    types.reverse();
+    types
+}
+
+/// The story; returns what it observed, for comparing backends.
+async fn story(store: &dyn Store) -> Vec<String> {
+    let mut seen = Vec::new();
+    let now = Timestamp::now();
+
+    // Apps and keys.
+    let (key, _secret) = entitle::cli::keys::new_key();
+    let lookup = key.lookup.clone();
+    let app = store.create_app("conformance", key, now).await.unwrap();
+    let found = store.find_key(&lookup).await.unwrap().expect("the key");
+    assert_eq!((found.app_id, found.revoked), (app.app_id, false));
+    let (second, _) = entitle::cli::keys::new_key();
+    let second_lookup = second.lookup.clone();
+    let second = store.create_key(app.app_id, second, now).await.unwrap();
+    let revoked = store.revoke_key(second.key_id, now).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(
+        store
+            .find_key(&second_lookup)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert_eq!(store.list_apps().await.unwrap(), vec![app.clone()]);
+    let app_id = app.app_id;
+
+    // An integration that wants every event.
+    store
+        .add_integration(Integration {
+            integration_id: IntegrationId::new_random(),
+            app_id,
+            url: "http://127.0.0.1:9/hook".into(),
+            authorization: None,
+            environment: None,
+            events: None,
+            signing_secret: "whsec_dGVzdA==".into(),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+
+    // Profiles: get-or-create, update, read.
+    let patch = ProfilePatch {
+        email: Patch::Set(Email::parse("alice@example.org").unwrap()),
+        custom_attributes: vec![CustomAttributeChange {
+            key: CustomAttributeKey::parse("plan").unwrap(),
+            value: Some(CustomAttributeValue::String("free".into())),
+        }],
+        ..ProfilePatch::default()
+    };
+    let alice = store
+        .create_profile(app_id, user("alice"), patch, now)
+        .await
+        .unwrap();
+    let again = store
+        .create_profile(app_id, user("alice"), ProfilePatch::default(), now)
+        .await
+        .unwrap();
+    assert_eq!(again.profile_id, alice.profile_id, "get-or-create");
+    let updated = store
+        .update_profile(
+            app_id,
+            user("alice"),
+            ProfilePatch {
+                first_name: Patch::Set("Alice".into()),
+                ..ProfilePatch::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.attributes.first_name.as_deref(), Some("Alice"));
+    let read = store.get_profile(app_id, user("alice")).await.unwrap();
+    assert_eq!(read.attributes, updated.attributes);
+    assert_eq!(read.attributes.custom_attributes.len(), 1);
+
+    // A purchase, and a grant and a revoke on another profile.
+    let bought = store
+        .set_transaction(app_id, user("alice"), monthly("t-1", now), now)
+        .await
+        .unwrap();
+    seen.push(format!(
+        "alice levels {:?}",
+        bought.purchases.active_levels(now)
+    ));
+    store
+        .create_profile(app_id, user("bob"), ProfilePatch::default(), now)
+        .await
+        .unwrap();
+    let granted = store
+        .grant_access_level(
+            app_id,
+            user("bob"),
+            GrantRequest {
+                access_level_id: AccessLevelId::premium(),
+                starts_at: None,
+                expires_at: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    seen.push(format!(
+        "bob granted {:?}",
+        granted.purchases.active_levels(now)
+    ));
+    let gold = AccessLevelId::parse("gold").unwrap();
+    let refused = store
+        .grant_access_level(
+            app_id,
+            user("bob"),
+            GrantRequest {
+                access_level_id: gold,
+                starts_at: None,
+                expires_at: None,
+            },
+            now,
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::AccessLevelNotFound(_))));
+    let revoked = store
+        .revoke_access_level(
+            app_id,
+            user("bob"),
+            RevokeRequest {
+                access_level_id: AccessLevelId::premium(),
+                revoke_at: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    seen.push(format!(
+        "bob revoked {:?}",
+        revoked.purchases.active_levels(now)
+    ));
+
+    // Delete: the chain detaches, the events leave, a record is written.
+    let report = store
+        .delete_profile(app_id, user("alice"), found.key_id, now)
+        .await
+        .unwrap();
+    assert_eq!(report.profile_id, alice.profile_id);
+    assert_eq!(report.counts.chains_detached, 1);
+    assert!(report.counts.events_removed > 0);
+    seen.push(format!("deletion {:?}", report.counts));
+    let gone = store.get_profile(app_id, user("alice")).await;
+    assert!(matches!(gone, Err(StoreError::ProfileNotFound)));
+    let twice = store
+        .delete_profile(app_id, user("alice"), found.key_id, now)
+        .await;
+    assert!(matches!(twice, Err(StoreError::ProfileNotFound)));
+
+    // Reassignment: the chain's next transaction from carol attaches the whole history to her.
+    store
+        .create_profile(app_id, user("carol"), ProfilePatch::default(), now)
+        .await
+        .unwrap();
+    let later = now.plus_micros(DAY);
+    let carol = store
+        .set_transaction(app_id, user("carol"), monthly("t-2", later), later)
+        .await
+        .unwrap();
+    assert_eq!(carol.purchases.subscriptions.len(), 1);
+    seen.push(format!(
+        "carol revenue {:.2}",
+        carol.purchases.total_revenue_usd
+    ));
+    seen.push(format!(
+        "carol feed {:?}",
+        feed_of(store, app_id, "carol").await
+    ));
+    seen.push(format!(
+        "bob feed {:?}",
+        feed_of(store, app_id, "bob").await
+    ));
+    let whole = store
+        .list_events(
+            app_id,
+            EventQuery {
+                limit: 500,
+                ..EventQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let deleted: Vec<_> = whole
+        .events
+        .iter()
+        .filter(|e| e.profile_id == alice.profile_id)
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        deleted,
+        [EventType::ProfileDeleted],
+        "only the deletion notice"
+    );
+    assert!(
+        !serde_json::to_string(&whole.events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+            .unwrap()
+            .contains("alice@example.org")
+    );
+
+    // The outbox: one worker claims, a second finds nothing, the attempt is recorded once.
+    let lease = Duration::from_secs(60);
+    let claimed = store
+        .claim_deliveries("worker-a", later, lease, 500)
+        .await
+        .unwrap();
+    assert!(!claimed.is_empty());
+    let again = store
+        .claim_deliveries("worker-b", later, lease, 500)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "leased deliveries are not claimed twice");
+    let result = AttemptResult {
+        attempt: AttemptRecord {
+            attempted_at: later,
+            status_code: Some(200),
+            error: None,
+            duration_ms: 5,
+        },
+        outcome: AttemptOutcome::Delivered,
+        retry_at: None,
+    };
+    assert!(
+        store
+            .record_attempt(&claimed[0], result.clone())
+            .await
+            .unwrap()
+    );
+    assert!(!store.record_attempt(&claimed[0], result).await.unwrap());
+    let page = store
+        .list_events(
+            app_id,
+            EventQuery {
+                limit: 500,
+                ..EventQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let states: Vec<DeliveryState> = page
+        .events
+        .iter()
+        .flat_map(|e| e.deliveries.iter())
+        .filter(|d| d.webhook_id == claimed[0].webhook_id)
+        .map(|d| d.state)
+        .collect();
+    assert_eq!(states, [DeliveryState::Delivered]);
+    seen.push(format!("claimed {}", claimed.len()));
+
+    // The period ends: announced once, however often the workers look.
+    let ended = later.plus_micros(40 * DAY);
+    assert_eq!(store.announce_expirations(ended, 100).await.unwrap(), 1);
+    assert_eq!(store.announce_expirations(ended, 100).await.unwrap(), 0);
+    seen.push(format!(
+        "carol feed {:?}",
+        feed_of(store, app_id, "carol").await
+    ));
+    seen
+}
+
+async fn fresh_postgres() -> (DatabaseUrl, String, String) {
+    let admin = std::env::var("ENTITLE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("entitle_test_{}", uuid::Uuid::new_v4().simple());
+    entitle_store_postgres::admin::create_database(&admin, &name)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is needed ({admin}): {e}"));
+    let (scheme, rest) = admin.split_once("://").unwrap();
+    let authority = rest.split(['/', '?']).next().unwrap();
+    let url = DatabaseUrl::Postgres(format!("{scheme}://{authority}/{name}"));
+    (url, admin, name)
+}
+
+#[tokio::test]
+async fn both_backends_tell_the_same_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Backend::open(&DatabaseUrl::Sqlite(dir.path().join("conformance.db")))
+        .await
+        .unwrap();
+    let on_sqlite = story(&*sqlite.store()).await;
+    sqlite.close().await;
+
+    let (url, admin, name) = fresh_postgres().await;
+    let postgres = Backend::open(&url).await.unwrap();
+    let on_postgres = story(&*postgres.store()).await;
+    postgres.close().await;
+    entitle_store_postgres::admin::drop_database(&admin, &name)
+        .await
+        .unwrap();
+
+    assert_eq!(on_sqlite, on_postgres);
+}
