@@ -2,12 +2,17 @@
 
 use std::sync::LazyLock;
 
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use entitle_domain::datetime::Timestamp;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, TextEncoder, register_histogram_vec,
-    register_int_counter_vec,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, TextEncoder,
+    register_gauge, register_histogram_vec, register_int_counter_vec, register_int_gauge,
 };
+
+use crate::error::ApiError;
+use crate::state::ApiState;
 
 pub static REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
@@ -41,6 +46,24 @@ pub fn observe(route: &str, method: &str, status: u16, seconds: f64) {
     LATENCY.with_label_values(&[route, method]).observe(seconds);
 }
 
+pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "entitle_outbox_pending",
+        "Webhook deliveries not yet delivered, refused, failed or cancelled."
+    )
+    .expect("metric registers once")
+});
+
+pub static OUTBOX_OLDEST_DUE: LazyLock<Gauge> = LazyLock::new(|| {
+    register_gauge!(
+        "entitle_outbox_oldest_due_age_seconds",
+        "Age of the oldest webhook delivery that is due now (0 when none is)."
+    )
+    .expect("metric registers once")
+});
+
+/// `GET /metrics`: every registered metric in Prometheus text format. The outbox figures are
+/// read from the database at scrape time, so every node reports the shared outbox.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -48,8 +71,14 @@ pub fn observe(route: &str, method: &str, status: u16, seconds: f64) {
     operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
-/// `GET /metrics`: every registered metric in Prometheus text format.
-pub async fn render() -> Response {
+pub async fn render(State(state): State<ApiState>) -> Response {
+    match state.store.outbox_stats(Timestamp::now()).await {
+        Ok(stats) => {
+            OUTBOX_PENDING.set(i64::try_from(stats.pending).unwrap_or(i64::MAX));
+            OUTBOX_OLDEST_DUE.set(stats.oldest_due_age_seconds);
+        }
+        Err(error) => tracing::warn!(%error, "cannot read outbox figures for /metrics"),
+    }
     let mut buffer = Vec::new();
     if TextEncoder::new()
         .encode(&prometheus::gather(), &mut buffer)
@@ -65,6 +94,39 @@ pub async fn render() -> Response {
     response
 }
 
+/// `GET /readyz`: the database answers and its schema is the one this build expects.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready to serve"),
+        (status = 503, description = "The database is unreachable or its schema is not current", body = crate::error::Envelope)
+    )
+)]
+pub async fn readyz(State(state): State<ApiState>) -> Response {
+    match state.store.readiness().await {
+        Ok(ready) if ready.schema_version == ready.latest_schema_version => {
+            axum::Json(serde_json::json!({
+                "status": "ready",
+                "schema_version": ready.schema_version,
+            }))
+            .into_response()
+        }
+        Ok(ready) => {
+            tracing::warn!(
+                schema = ready.schema_version,
+                expected = ready.latest_schema_version,
+                "schema is not the one this build expects"
+            );
+            ApiError::Unavailable.into_response()
+        }
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `GET /healthz`: the process is alive and answering.
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -72,7 +134,6 @@ pub async fn render() -> Response {
     operation_id = "healthz",
     responses((status = 200, description = "The process is alive"))
 )]
-/// `GET /healthz`: the process is alive and answering.
 pub async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }

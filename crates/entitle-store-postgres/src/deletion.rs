@@ -4,13 +4,13 @@
 //! events about a profile or shares a chain with it takes the same lock, so none of them can
 //! add something about the profile after its data has been removed here.
 
+use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{EventType, profile_deleted_payload};
 use entitle_domain::keys::keyed_hash;
 use entitle_domain::purchase::Environment;
 use entitle_domain::resolve::ProfileRef;
-use entitle_domain::{AppId, KeyId};
-use entitle_store::{DeletionCounts, DeletionReport};
+use entitle_store::{DeletedBy, DeletionCounts, DeletionReport};
 use sqlx::PgConnection;
 
 use crate::apps::profile_app;
@@ -23,7 +23,7 @@ pub async fn delete(
     conn: &mut PgConnection,
     app: AppId,
     target: &ProfileRef,
-    deleted_by: KeyId,
+    deleted_by: DeletedBy,
     at: Timestamp,
 ) -> Result<DeletionReport> {
     let app_pk = profile_app(conn, app).await?;
@@ -85,7 +85,7 @@ async fn record_deletion(
     conn: &mut PgConnection,
     app_pk: i64,
     report: &DeletionReport,
-    deleted_by: KeyId,
+    deleted_by: DeletedBy,
 ) -> Result<()> {
     let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
         .bind(app_pk)
@@ -101,15 +101,20 @@ async fn record_deletion(
         "events_removed": report.counts.events_removed,
         "deliveries_cancelled": report.counts.deliveries_cancelled,
     }))?;
+    let (kind, who) = match deleted_by {
+        DeletedBy::Key(key) => ("key", *key.as_uuid()),
+        DeletedBy::Job(job) => ("job", job),
+    };
     sqlx::query(
         "INSERT INTO deletion_records
-             (app_pk, deletion_id, profile_hash, deleted_by, deleted_at, counts)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+             (app_pk, deletion_id, profile_hash, deleted_by, deleted_by_kind, deleted_at, counts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(app_pk)
     .bind(report.deletion_id)
     .bind(profile_hash.as_slice())
-    .bind(deleted_by.as_uuid())
+    .bind(who)
+    .bind(kind)
     .bind(micros(report.deleted_at))
     .bind(counts)
     .execute(conn)

@@ -39,23 +39,33 @@ pub async fn list_events(
         (None, None) => None,
     };
     let limit = query.limit.clamp(1, 500);
-    let rows = sqlx::query(
+    // Two statements rather than one with an optional profile: each keeps a plan that walks its
+    // own index (the profile's key range, or the app's feed), however the other is used.
+    let sql = if profile_id.is_some() {
         "SELECT event_seq, event_id, event_type, profile_id, created_at, reissued, payload
            FROM events
-          WHERE app_pk = $1
-            AND ($2::uuid IS NULL OR profile_id = $2)
+          WHERE app_pk = $1 AND profile_id = $2
             AND ($3::text IS NULL OR event_type = $3)
             AND ($4::bigint IS NULL OR event_seq < $4)
           ORDER BY event_seq DESC
-          LIMIT $5",
-    )
-    .bind(app_pk)
-    .bind(profile_id.map(|id| *id.as_uuid()))
-    .bind(query.event_type.map(EventType::as_str))
-    .bind(query.before)
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+          LIMIT $5"
+    } else {
+        "SELECT event_seq, event_id, event_type, profile_id, created_at, reissued, payload
+           FROM events
+          WHERE app_pk = $1 AND $2::uuid IS NULL
+            AND ($3::text IS NULL OR event_type = $3)
+            AND ($4::bigint IS NULL OR event_seq < $4)
+          ORDER BY event_seq DESC
+          LIMIT $5"
+    };
+    let rows = sqlx::query(sql)
+        .bind(app_pk)
+        .bind(profile_id.map(|id| *id.as_uuid()))
+        .bind(query.event_type.map(EventType::as_str))
+        .bind(query.before)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         let position: i64 = row.try_get(0)?;

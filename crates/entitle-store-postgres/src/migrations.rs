@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_profiles.sql")),
     (2, include_str!("../migrations/0002_purchases.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
+    (4, include_str!("../migrations/0004_deletion_jobs.sql")),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

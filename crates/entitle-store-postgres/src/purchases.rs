@@ -29,6 +29,7 @@ pub async fn set_transaction(
 ) -> Result<Profile> {
     let app_pk = profile_app(conn, app).await?;
     let sender_seen = profiles::resolve(conn, app_pk, target).await?;
+    refuse_nul(&transaction)?;
     let key = ChainKey {
         store: transaction.store.clone(),
         original_transaction_id: transaction.store_original_transaction_id.clone(),
@@ -137,6 +138,28 @@ pub async fn set_transaction(
         .into_iter()
         .find(|p| p.profile_id == sender.profile_id)
         .ok_or(Error::Store(StoreError::ProfileNotFound))
+}
+
+/// PostgreSQL text cannot hold U+0000, and these ids are stored as columns of their own (the
+/// rest of a transaction lives in a JSON document, where it is escaped): refuse it as invalid
+/// rather than fail the write.
+fn refuse_nul(transaction: &Transaction) -> Result<()> {
+    let ids = [
+        ("store_transaction_id", &transaction.store_transaction_id),
+        (
+            "store_original_transaction_id",
+            &transaction.store_original_transaction_id,
+        ),
+        ("store_product_id", &transaction.store_product_id),
+    ];
+    match ids.iter().find(|(_, text)| text.contains('\0')) {
+        Some((field, _)) => Err(ValidationError::field(
+            *field,
+            format!("{field} must not contain the character U+0000."),
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// What decides who must be locked: the chain's existence and its holders.

@@ -10,34 +10,22 @@ use entitle_domain::purchase::{
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore,
+    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore, DeletedBy,
     DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
     IntegrationStore, KeyRecord, KeyStore, NewKey, ProfileStore, PurchaseStore, StoreResult,
 };
 
-use crate::transact::{Mode, run};
+use crate::transact::{Mode, transaction};
 use crate::{
     PgStore, apps, config, deletion, deliveries, expirations, feed, integrations, overrides,
     profiles, purchases,
 };
 
-/// One transaction running `$body` (a future over `$conn`). The listed inputs are cloned into
-/// every attempt, so each attempt's future owns what it reads and borrows only the connection.
-macro_rules! transaction {
-    ($store:expr, $mode:expr, [$($owned:ident),*], |$conn:ident| $body:expr) => {
-        run(&$store.pool, $mode, move |$conn| {
-            $(let $owned = $owned.clone();)*
-            Box::pin(async move { $body.await })
-        })
-        .await
-    };
-}
-
 #[async_trait]
 impl KeyStore for PgStore {
     async fn find_key(&self, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let lookup = lookup.to_owned();
-        transaction!(self, Mode::Snapshot, [lookup], |conn| apps::find_key(
+        transaction!(self, Mode::Read, [lookup], |conn| apps::find_key(
             conn, &lookup
         ))
     }
@@ -58,7 +46,7 @@ impl ProfileStore for PgStore {
     }
 
     async fn get_profile(&self, app: AppId, target: ProfileRef) -> StoreResult<Profile> {
-        transaction!(self, Mode::Snapshot, [target], |conn| profiles::get(
+        transaction!(self, Mode::Read, [target], |conn| profiles::get(
             conn, app, &target
         ))
     }
@@ -83,7 +71,7 @@ impl ProfileStore for PgStore {
         at: Timestamp,
     ) -> StoreResult<DeletionReport> {
         let report = transaction!(self, Mode::Write, [target], |conn| {
-            deletion::delete(conn, app, &target, deleted_by, at)
+            deletion::delete(conn, app, &target, DeletedBy::Key(deleted_by), at)
         })?;
         // Counted once committed, not once per attempt.
         entitle_store::metrics::PROFILES_DELETED.inc();
@@ -144,7 +132,7 @@ impl ConfigStore for PgStore {
     }
 
     async fn list_access_levels(&self, app: AppId) -> StoreResult<Vec<AccessLevelId>> {
-        transaction!(self, Mode::Snapshot, [], |conn| config::list_access_levels(
+        transaction!(self, Mode::Read, [], |conn| config::list_access_levels(
             conn, app
         ))
     }
@@ -183,9 +171,7 @@ impl IntegrationStore for PgStore {
     }
 
     async fn list_integrations(&self, app: Option<AppId>) -> StoreResult<Vec<Integration>> {
-        transaction!(self, Mode::Snapshot, [], |conn| integrations::list(
-            conn, app
-        ))
+        transaction!(self, Mode::Read, [], |conn| integrations::list(conn, app))
     }
 
     async fn remove_integration(
@@ -256,7 +242,7 @@ impl AdminStore for PgStore {
     }
 
     async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
-        transaction!(self, Mode::Snapshot, [], |conn| apps::list_apps(conn))
+        transaction!(self, Mode::Read, [], |conn| apps::list_apps(conn))
     }
 
     async fn create_key(&self, app: AppId, key: NewKey, at: Timestamp) -> StoreResult<KeyRecord> {

@@ -1,5 +1,5 @@
-//! One database transaction per store method, run again when a concurrent transaction got in
-//! its way.
+//! One database transaction per store method (reads of a single statement go without one), run
+//! again when a concurrent transaction got in its way.
 //!
 //! Writes run at READ COMMITTED and take explicit row locks (see `locks.rs`); what a concurrent
 //! transaction can still do to them — a unique-key race, a deadlock, a row that changed between
@@ -29,6 +29,9 @@ pub enum Mode {
     Write,
     /// One consistent snapshot for reads that take several statements.
     Snapshot,
+    /// No transaction around the statements, for reads whose answer comes from one statement
+    /// (plus lookups of what never changes): saves the BEGIN and COMMIT round trips.
+    Read,
 }
 
 tokio::task_local! {
@@ -90,6 +93,13 @@ where
     let begin = match mode {
         Mode::Write => "BEGIN ISOLATION LEVEL READ COMMITTED",
         Mode::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        Mode::Read => {
+            let mut conn = pool
+                .acquire()
+                .await
+                .map_err(|e| Error::Store(db_error(e)))?;
+            return work(&mut conn).await;
+        }
     };
     let mut tx = pool
         .begin_with(begin)
@@ -115,3 +125,18 @@ fn backoff(attempt: u32) -> Duration {
     let jitter = rand::rng().random_range(0..=base);
     Duration::from_millis(base + jitter)
 }
+
+/// `transaction!(store, mode, [inputs…], |conn| body)`: one transaction (see [`run`]) running
+/// `body`, a future over `conn`. The listed inputs are cloned into every attempt, so each
+/// attempt's future owns what it reads and borrows only the connection.
+macro_rules! transaction {
+    ($store:expr, $mode:expr, [$($owned:ident),*], |$conn:ident| $body:expr) => {
+        $crate::transact::run(&$store.pool, $mode, move |$conn| {
+            $(let $owned = $owned.clone();)*
+            Box::pin(async move { $body.await })
+        })
+        .await
+    };
+}
+
+pub(crate) use transaction;

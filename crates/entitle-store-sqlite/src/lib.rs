@@ -6,15 +6,19 @@
 //! is durable. Reads run on a small pool of reader threads against the WAL.
 
 mod apps;
+pub mod bench;
 mod chains;
 mod codec;
 mod config;
 mod connection;
+mod deletion_jobs;
+mod deletion_records;
 mod deliveries;
 mod expirations;
 mod feed;
 mod integrations;
 mod migrations;
+mod operations;
 mod outbox;
 mod profiles;
 mod purchases;
@@ -33,10 +37,11 @@ use entitle_domain::purchase::{
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore,
+    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ClaimedItem, ConfigStore,
+    DeletedBy, DeletionJob, DeletionJobStore, DeletionRecordPage, DeletionRecordStore,
     DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
-    IntegrationStore, KeyRecord, KeyStore, NewKey, ProfileStore, PurchaseStore, StoreError,
-    StoreResult,
+    IntegrationStore, ItemOutcome, JobItem, JobTarget, KeyRecord, KeyStore, NewKey,
+    OperationsStore, OutboxStats, ProfileStore, PurchaseStore, Readiness, StoreError, StoreResult,
 };
 
 use readers::Readers;
@@ -153,7 +158,7 @@ impl ProfileStore for SqliteStore {
         at: Timestamp,
     ) -> StoreResult<DeletionReport> {
         self.writer
-            .run(move |conn| profiles::delete(conn, app, &target, deleted_by, at))
+            .run(move |conn| profiles::delete(conn, app, &target, DeletedBy::Key(deleted_by), at))
             .await
     }
 }
@@ -304,6 +309,84 @@ impl DeliveryStore for SqliteStore {
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
         self.writer
             .run(move |conn| expirations::announce(conn, now, limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl DeletionRecordStore for SqliteStore {
+    async fn list_deletion_records(
+        &self,
+        app: AppId,
+        since: Option<Timestamp>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<DeletionRecordPage> {
+        self.readers
+            .run(move |conn| deletion_records::list(conn, app, since, after, limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl DeletionJobStore for SqliteStore {
+    async fn create_deletion_job(
+        &self,
+        app: AppId,
+        items: Vec<JobTarget>,
+        at: Timestamp,
+    ) -> StoreResult<(DeletionJob, bool)> {
+        self.writer
+            .run(move |conn| deletion_jobs::create(conn, app, &items, at))
+            .await
+    }
+
+    async fn get_deletion_job(
+        &self,
+        app: AppId,
+        job_id: uuid::Uuid,
+    ) -> StoreResult<Option<(DeletionJob, Vec<JobItem>)>> {
+        self.readers
+            .run(move |conn| {
+                readers::snapshot(conn, |conn| deletion_jobs::get(conn, app, job_id, true))
+            })
+            .await
+    }
+
+    async fn claim_deletion_items(
+        &self,
+        runner: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedItem>> {
+        let runner = runner.to_owned();
+        self.writer
+            .run(move |conn| deletion_jobs::claim(conn, &runner, now, lease, limit))
+            .await
+    }
+
+    async fn run_deletion_item(
+        &self,
+        item: &ClaimedItem,
+        at: Timestamp,
+    ) -> StoreResult<Option<ItemOutcome>> {
+        let item = item.clone();
+        self.writer
+            .run(move |conn| deletion_jobs::run(conn, &item, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl OperationsStore for SqliteStore {
+    async fn readiness(&self) -> StoreResult<Readiness> {
+        self.readers.run(operations::readiness).await
+    }
+
+    async fn outbox_stats(&self, now: Timestamp) -> StoreResult<OutboxStats> {
+        self.readers
+            .run(move |conn| operations::outbox_stats(conn, now))
             .await
     }
 }

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_purchases.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
     (4, include_str!("../migrations/0004_expirations.sql")),
+    (5, include_str!("../migrations/0005_deletion_jobs.sql")),
 ];
 
 /// The newest schema version this build knows.

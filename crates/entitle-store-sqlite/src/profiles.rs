@@ -8,8 +8,8 @@ use entitle_domain::purchase::{Environment, ProfileAccessView};
 use entitle_domain::resolve::{
     CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
 };
-use entitle_domain::{AppId, CustomerUserId, KeyId, ProfileId};
-use entitle_store::{DeletionCounts, DeletionReport, StoreError, StoreResult};
+use entitle_domain::{AppId, CustomerUserId, ProfileId};
+use entitle_store::{DeletedBy, DeletionCounts, DeletionReport, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
@@ -255,7 +255,7 @@ pub fn delete(
     conn: &Connection,
     app: AppId,
     target: &ProfileRef,
-    deleted_by: KeyId,
+    deleted_by: DeletedBy,
     at: Timestamp,
 ) -> StoreResult<DeletionReport> {
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
@@ -309,7 +309,7 @@ fn record_deletion(
     conn: &Connection,
     app_pk: i64,
     report: &DeletionReport,
-    deleted_by: KeyId,
+    deleted_by: DeletedBy,
 ) -> StoreResult<()> {
     let record_key: Vec<u8> = conn
         .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
@@ -317,6 +317,10 @@ fn record_deletion(
         .query_row([app_pk], |row| row.get(0))
         .map_err(backend)?;
     let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
+    let (kind, who) = match deleted_by {
+        DeletedBy::Key(key) => ("key", *key.as_bytes()),
+        DeletedBy::Job(job) => ("job", *job.as_bytes()),
+    };
     let counts = serde_json::json!({
         "custom_attributes": report.counts.custom_attributes,
         "installations": report.counts.installations,
@@ -329,19 +333,20 @@ fn record_deletion(
     .to_string();
     conn.prepare_cached(
         "INSERT INTO deletion_records
-             (app_pk, deletion_seq, deletion_id, profile_hash, deleted_by, deleted_at, counts)
+             (app_pk, deletion_seq, deletion_id, profile_hash, deleted_by, deleted_by_kind, deleted_at, counts)
          VALUES (?1,
                  COALESCE((SELECT MAX(deletion_seq) FROM deletion_records WHERE app_pk = ?1), 0) + 1,
-                 ?2, ?3, ?4, ?5, ?6)",
+                 ?2, ?3, ?4, ?7, ?5, ?6)",
     )
     .map_err(backend)?
     .execute(params![
         app_pk,
         report.deletion_id.as_bytes(),
         profile_hash,
-        deleted_by.as_bytes(),
+        who,
         micros(report.deleted_at),
-        counts
+        counts,
+        kind
     ])
     .map_err(backend)?;
     Ok(())

@@ -4,6 +4,7 @@
 //! transaction inside the backend, so callers never hold a transaction across this boundary
 //! (STYLE.md habit 3). The capabilities are split into small traits; [`Store`] is all of them.
 
+mod deletions;
 mod error;
 mod events;
 pub mod metrics;
@@ -18,6 +19,10 @@ use entitle_domain::purchase::{
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
 
+pub use deletions::{
+    ClaimedItem, DeletedBy, DeletionJob, DeletionRecord, DeletionRecordPage, ITEM_LEASE,
+    ItemOutcome, JobCounts, JobItem, JobTarget, OutboxStats, Readiness,
+};
 pub use error::{StoreError, StoreResult};
 pub use events::{
     AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, DeliveryState, DeliveryStatus,
@@ -169,6 +174,63 @@ pub trait DeliveryStore: Send + Sync {
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
 }
 
+/// Reading the deletion audit trail.
+#[async_trait]
+pub trait DeletionRecordStore: Send + Sync {
+    /// Oldest first: records at or after `since`, after position `after`.
+    async fn list_deletion_records(
+        &self,
+        app: AppId,
+        since: Option<Timestamp>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<DeletionRecordPage>;
+}
+
+/// Bulk deletion jobs: created through the admin API, run by background runners.
+#[async_trait]
+pub trait DeletionJobStore: Send + Sync {
+    /// Creates a job for the list, or returns the app's existing job for the same list
+    /// (`false`): resubmitting is idempotent.
+    async fn create_deletion_job(
+        &self,
+        app: AppId,
+        items: Vec<JobTarget>,
+        at: Timestamp,
+    ) -> StoreResult<(DeletionJob, bool)>;
+
+    async fn get_deletion_job(
+        &self,
+        app: AppId,
+        job_id: uuid::Uuid,
+    ) -> StoreResult<Option<(DeletionJob, Vec<JobItem>)>>;
+
+    /// Claims up to `limit` pending items of any job under a lease.
+    async fn claim_deletion_items(
+        &self,
+        runner: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedItem>>;
+
+    /// Deletes the item's profile and records its outcome in one transaction; an item whose
+    /// claim was lost is left alone (`None`).
+    async fn run_deletion_item(
+        &self,
+        item: &ClaimedItem,
+        at: Timestamp,
+    ) -> StoreResult<Option<ItemOutcome>>;
+}
+
+/// What operators watch: readiness and the outbox.
+#[async_trait]
+pub trait OperationsStore: Send + Sync {
+    /// The database answers and its schema is the one this build expects.
+    async fn readiness(&self) -> StoreResult<Readiness>;
+    async fn outbox_stats(&self, now: Timestamp) -> StoreResult<OutboxStats>;
+}
+
 /// Operator actions: apps and their keys.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -194,6 +256,9 @@ pub trait Store:
     + IntegrationStore
     + EventFeedStore
     + DeliveryStore
+    + DeletionRecordStore
+    + DeletionJobStore
+    + OperationsStore
     + AdminStore
 {
 }
@@ -206,6 +271,9 @@ impl<T> Store for T where
         + IntegrationStore
         + EventFeedStore
         + DeliveryStore
+        + DeletionRecordStore
+        + DeletionJobStore
+        + OperationsStore
         + AdminStore
 {
 }

@@ -3,8 +3,10 @@
 //! port of their choosing.
 
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod config;
+mod deletion_runner;
 pub mod telemetry;
 
 use std::future::Future;
@@ -26,7 +28,14 @@ pub async fn run_worker(
     let backend = Backend::open(database_url).await?;
     let worker =
         entitle_webhooks::Worker::new(backend.store(), worker).map_err(anyhow::Error::msg)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut deleter_stopped = stopped.clone();
+    let deleter = tokio::spawn(deletion_runner::run(backend.store(), async move {
+        let _ = deleter_stopped.wait_for(|stop| *stop).await;
+    }));
     worker.run(shutdown).await;
+    let _ = stop.send(true);
+    let _ = deleter.await;
     backend.close().await;
     Ok(())
 }
@@ -44,6 +53,13 @@ pub async fn run(
     bootstrap_first_app(&backend, address).await?;
 
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    // Background work (webhooks and bulk deletions) runs where the worker runs.
+    let deleter = config.worker.is_some().then(|| {
+        let mut stopped = worker_stopped.clone();
+        tokio::spawn(deletion_runner::run(backend.store(), async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }))
+    });
     let worker = match config.worker.clone() {
         Some(worker_config) => {
             let worker = entitle_webhooks::Worker::new(backend.store(), worker_config)
@@ -69,6 +85,9 @@ pub async fn run(
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
+    }
+    if let Some(deleter) = deleter {
+        let _ = deleter.await;
     }
     backend.close().await;
     tracing::info!("entitle stopped");

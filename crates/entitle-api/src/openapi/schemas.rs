@@ -214,3 +214,79 @@ pub struct Attempt {
     error: Option<String>,
     duration_ms: u64,
 }
+
+/// A bulk deletion: profile ids and/or customer user ids, 10,000 at most.
+#[derive(ToSchema)]
+pub struct DeletionJobRequest {
+    customer_user_ids: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    profile_ids: Option<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+pub struct JobCounts {
+    pending: u32,
+    deleted: u32,
+    not_found: u32,
+    failed: u32,
+}
+
+#[derive(ToSchema)]
+pub struct DeletionJobSummary {
+    #[schema(format = Uuid)]
+    job_id: String,
+    /// `queued`, `running` or `completed`.
+    status: String,
+    total: u32,
+    counts: JobCounts,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    finished_at: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct JobItemResult {
+    /// Position in the submitted list (customer user ids first, then profile ids).
+    index: u32,
+    /// `customer_user_id` or `profile_id`.
+    kind: String,
+    /// `pending`, `deleted`, `not_found` or `failed`.
+    status: String,
+    error: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct DeletionJobResult {
+    #[schema(format = Uuid)]
+    job_id: String,
+    status: String,
+    total: u32,
+    counts: JobCounts,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    finished_at: Option<String>,
+    items: Vec<JobItemResult>,
+}
+
+#[derive(ToSchema)]
+pub struct DeletionRecord {
+    #[schema(format = Uuid)]
+    deletion_id: String,
+    #[schema(format = DateTime)]
+    deleted_at: String,
+    /// `{"key_id": …}` or `{"job_id": …}`.
+    #[schema(value_type = Object)]
+    deleted_by: serde_json::Value,
+    /// Keyed hash of the deleted profile's id (hex).
+    profile_hash: String,
+    #[schema(value_type = Object)]
+    counts: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+pub struct DeletionRecordPage {
+    data: Vec<DeletionRecord>,
+    next_cursor: Option<String>,
+}

@@ -41,6 +41,19 @@ pub fn routes() -> Router<ApiState> {
             "/admin/v1/apps/{app_id}/events",
             axum::routing::get(admin::events::list),
         )
+        .route(
+            "/admin/v1/apps/{app_id}/deletions",
+            axum::routing::post(admin::deletions::create),
+        )
+        .route(
+            "/admin/v1/apps/{app_id}/deletions/{job_id}",
+            axum::routing::get(admin::deletions::get),
+        )
+        .route(
+            "/admin/v1/apps/{app_id}/deletion-records",
+            axum::routing::get(admin::records::list),
+        )
+        .route("/readyz", axum::routing::get(crate::metrics::readyz))
         .route("/metrics", axum::routing::get(crate::metrics::render))
         .route("/openapi.json", axum::routing::get(crate::openapi::serve))
         .route("/docs", axum::routing::get(crate::openapi::docs::page))

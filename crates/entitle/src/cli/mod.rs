@@ -60,6 +60,8 @@ pub enum Command {
     DeleteUsers(DeleteUsersArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Measure the server: seed profiles, drive HTTP load per scenario, compare with ceilings.
+    Bench(crate::bench::BenchArgs),
     /// Manage apps (tenants).
     #[command(subcommand)]
     Apps(AppsCommand),
@@ -288,6 +290,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             webhooks::remove(&database_url, &integration_id, json).await
         }
         Command::Migrate => serve::migrate(&database_url).await,
+        Command::Bench(args) => crate::bench::run(database_url, args, json).await,
         Command::Apps(AppsCommand::Create { name }) => {
             apps::create(&database_url, &name, json).await
         }

@@ -1,10 +1,13 @@
 //! Black-box tests: a real server on 127.0.0.1:0 over a fresh database, called over real HTTP.
 //! One test binary for the crate (modules below), so the suite links once.
 
+mod database;
 mod helpers;
 
 mod abuse;
 mod auth;
+mod bench;
+mod bulk_deletion;
 mod cli;
 mod concurrency;
 mod crash;

@@ -1,15 +1,8 @@
-//! One story told through the `Store` trait (no HTTP) on both backends in the same run: a fresh
-//! SQLite file and a fresh PostgreSQL database. Each step asserts what every backend must do,
-//! and the two transcripts of what was observed must be equal.
-//!
-//! Needs PostgreSQL (`ENTITLE_TEST_POSTGRES_URL`, default the local server); `scripts/test`
-//! starts it.
+//! The first half of the story: apps and keys, profiles, purchases, grants and revokes, and
+//! delete → detach → reassign, with the feed that tells it.
 
-use std::time::Duration;
-
-use entitle::{Backend, DatabaseUrl};
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{AttemptOutcome, EventType};
+use entitle_domain::events::EventType;
 use entitle_domain::profile::{
     CustomAttributeChange, CustomAttributeKey, CustomAttributeValue, Email, Patch, ProfilePatch,
 };
@@ -18,12 +11,19 @@ use entitle_domain::purchase::{
     Transaction,
 };
 use entitle_domain::resolve::ProfileRef;
-use entitle_domain::{CustomerUserId, IntegrationId};
-use entitle_store::{
-    AttemptRecord, AttemptResult, DeliveryState, EventQuery, Integration, Store, StoreError,
-};
+use entitle_domain::{AppId, CustomerUserId, IntegrationId, KeyId};
+use entitle_store::{DeletionReport, EventQuery, Integration, Store, StoreError};
 
-const DAY: i64 = 86_400_000_000;
+/// What the second half needs from the first.
+pub struct Told {
+    pub app_id: AppId,
+    pub key_id: KeyId,
+    pub deletion: DeletionReport,
+    /// The time of the story's last write.
+    pub later: Timestamp,
+}
+
+pub const DAY: i64 = 86_400_000_000;
 
 fn user(cuid: &str) -> ProfileRef {
     ProfileRef::CustomerUserId(CustomerUserId::parse(cuid).unwrap())
@@ -58,7 +58,7 @@ fn monthly(id: &str, purchased_at: Timestamp) -> Transaction {
 }
 
 /// Event types of a profile's feed, oldest first, `*` marking reissued ones.
-async fn feed_of(store: &dyn Store, app: entitle_domain::AppId, cuid: &str) -> Vec<String> {
+pub async fn feed_of(store: &dyn Store, app: entitle_domain::AppId, cuid: &str) -> Vec<String> {
     let query = EventQuery {
         customer_user_id: Some(CustomerUserId::parse(cuid).unwrap()),
         limit: 500,
@@ -81,8 +81,7 @@ async fn feed_of(store: &dyn Store, app: entitle_domain::AppId, cuid: &str) -> V
 }
 
 /// The story; returns what it observed, for comparing backends.
-async fn story(store: &dyn Store) -> Vec<String> {
-    let mut seen = Vec::new();
+pub async fn profiles_and_purchases(store: &dyn Store, seen: &mut Vec<String>) -> Told {
     let now = Timestamp::now();
 
     // Apps and keys.
@@ -284,97 +283,10 @@ async fn story(store: &dyn Store) -> Vec<String> {
             .contains("alice@example.org")
     );
 
-    // The outbox: one worker claims, a second finds nothing, the attempt is recorded once.
-    let lease = Duration::from_secs(60);
-    let claimed = store
-        .claim_deliveries("worker-a", later, lease, 500)
-        .await
-        .unwrap();
-    assert!(!claimed.is_empty());
-    let again = store
-        .claim_deliveries("worker-b", later, lease, 500)
-        .await
-        .unwrap();
-    assert!(again.is_empty(), "leased deliveries are not claimed twice");
-    let result = AttemptResult {
-        attempt: AttemptRecord {
-            attempted_at: later,
-            status_code: Some(200),
-            error: None,
-            duration_ms: 5,
-        },
-        outcome: AttemptOutcome::Delivered,
-        retry_at: None,
-    };
-    assert!(
-        store
-            .record_attempt(&claimed[0], result.clone())
-            .await
-            .unwrap()
-    );
-    assert!(!store.record_attempt(&claimed[0], result).await.unwrap());
-    let page = store
-        .list_events(
-            app_id,
-            EventQuery {
-                limit: 500,
-                ..EventQuery::default()
-            },
-        )
-        .await
-        .unwrap();
-    let states: Vec<DeliveryState> = page
-        .events
-        .iter()
-        .flat_map(|e| e.deliveries.iter())
-        .filter(|d| d.webhook_id == claimed[0].webhook_id)
-        .map(|d| d.state)
-        .collect();
-    assert_eq!(states, [DeliveryState::Delivered]);
-    seen.push(format!("claimed {}", claimed.len()));
-
-    // The period ends: announced once, however often the workers look.
-    let ended = later.plus_micros(40 * DAY);
-    assert_eq!(store.announce_expirations(ended, 100).await.unwrap(), 1);
-    assert_eq!(store.announce_expirations(ended, 100).await.unwrap(), 0);
-    seen.push(format!(
-        "carol feed {:?}",
-        feed_of(store, app_id, "carol").await
-    ));
-    seen
-}
-
-async fn fresh_postgres() -> (DatabaseUrl, String, String) {
-    let admin = std::env::var("ENTITLE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("entitle_test_{}", uuid::Uuid::new_v4().simple());
-    entitle_store_postgres::admin::create_database(&admin, &name)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is needed ({admin}): {e}"));
-    let (scheme, rest) = admin.split_once("://").unwrap();
-    let authority = rest.split(['/', '?']).next().unwrap();
-    let url = DatabaseUrl::Postgres(format!("{scheme}://{authority}/{name}"));
-    (url, admin, name)
-}
-
-#[tokio::test]
-async fn both_backends_tell_the_same_story() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Backend::open(&DatabaseUrl::Sqlite(dir.path().join("conformance.db")))
-        .await
-        .unwrap();
-    let on_sqlite = story(&*sqlite.store()).await;
-    sqlite.close().await;
-
-    let (url, admin, name) = fresh_postgres().await;
-    let postgres = Backend::open(&url).await.unwrap();
-    let on_postgres = story(&*postgres.store()).await;
-    postgres.close().await;
-    entitle_store_postgres::admin::drop_database(&admin, &name)
-        .await
-        .unwrap();
-
-    assert_eq!(on_sqlite, on_postgres);
+    Told {
+        app_id,
+        key_id: found.key_id,
+        deletion: report,
+        later,
+    }
 }

@@ -1,0 +1,148 @@
+//! Work shared through leases on one PostgreSQL database: two bulk-deletion runners claiming
+//! from the same job delete every item exactly once and finish the job once.
+//!
+//! Needs PostgreSQL (`ENTITLE_TEST_POSTGRES_URL`, default the local server); `scripts/test`
+//! starts it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::keys::ApiSecret;
+use entitle_domain::profile::ProfilePatch;
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{CustomerUserId, KeyId};
+use entitle_store::{
+    AdminStore, DeletionJobStore, DeletionRecordStore, ItemOutcome, JobTarget, NewKey, ProfileStore,
+};
+use entitle_store_postgres::{PgConfig, PgStore, admin};
+
+struct Database {
+    admin: String,
+    name: String,
+}
+
+impl Database {
+    async fn create() -> (Self, String) {
+        let admin = std::env::var("ENTITLE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("entitle_test_{}", uuid::Uuid::new_v4().simple());
+        admin::create_database(&admin, &name)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is needed ({admin}): {e}"));
+        let (scheme, rest) = admin.split_once("://").unwrap();
+        let authority = rest.split(['/', '?']).next().unwrap();
+        let url = format!("{scheme}://{authority}/{name}");
+        (Self { admin, name }, url)
+    }
+
+    async fn drop(self) {
+        admin::drop_database(&self.admin, &self.name).await.unwrap();
+    }
+}
+
+fn new_key() -> NewKey {
+    let secret = ApiSecret::generate(&mut rand::rng());
+    NewKey {
+        key_id: KeyId::new_random(),
+        lookup: secret.lookup().to_owned(),
+        secret_hash: secret.hash(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_share_a_job_and_delete_each_item_once() {
+    let (database, url) = Database::create().await;
+    let store = Arc::new(
+        PgStore::open(PgConfig::from_url(&url).unwrap())
+            .await
+            .unwrap(),
+    );
+    let now = Timestamp::now();
+    let app = store.create_app("runners", new_key(), now).await.unwrap();
+    let mut targets = Vec::new();
+    for i in 0..40 {
+        let cuid = CustomerUserId::parse(&format!("bulk-{i}")).unwrap();
+        store
+            .create_profile(
+                app.app_id,
+                ProfileRef::CustomerUserId(cuid.clone()),
+                ProfilePatch::default(),
+                now,
+            )
+            .await
+            .unwrap();
+        targets.push(JobTarget::CustomerUserId(cuid));
+    }
+    targets.push(JobTarget::CustomerUserId(
+        CustomerUserId::parse("nobody").unwrap(),
+    ));
+    let (job, created) = store
+        .create_deletion_job(app.app_id, targets.clone(), now)
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = store
+        .create_deletion_job(app.app_id, targets, now)
+        .await
+        .unwrap();
+    assert!(!created, "the same list finds the same job");
+    assert_eq!(again.job_id, job.job_id);
+
+    let runners = ["runner-a", "runner-b"].map(|name| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let claimed = store
+                    .claim_deletion_items(name, Timestamp::now(), Duration::from_secs(60), 3)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    return done;
+                }
+                for item in claimed {
+                    let outcome = store
+                        .run_deletion_item(&item, Timestamp::now())
+                        .await
+                        .unwrap()
+                        .expect("the claim holds");
+                    done.push((item.index, outcome));
+                }
+            }
+        })
+    });
+    let mut seen = HashSet::new();
+    for runner in runners {
+        for (index, outcome) in runner.await.unwrap() {
+            assert!(seen.insert(index), "item {index} ran twice");
+            let expected = if index == 40 {
+                ItemOutcome::NotFound
+            } else {
+                ItemOutcome::Deleted
+            };
+            assert_eq!(outcome, expected, "item {index}");
+        }
+    }
+    assert_eq!(seen.len(), 41);
+
+    let (job, items) = store
+        .get_deletion_job(app.app_id, job.job_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(job.finished_at.is_some(), "the last item finishes the job");
+    assert_eq!((job.counts.deleted, job.counts.not_found), (40, 1));
+    assert_eq!(items.len(), 41);
+    let records = store
+        .list_deletion_records(app.app_id, None, None, 1000)
+        .await
+        .unwrap();
+    assert_eq!(records.records.len(), 40, "one record per deleted profile");
+
+    store.close().await;
+    database.drop().await;
+}

@@ -1,0 +1,422 @@
+//! What `entitle bench` needs from the SQLite backend beyond the `Store` traits: seeding many
+//! profiles fast, and the storage ceiling (the store's own delete and get, run in-process).
+//!
+//! Both call the very functions the store's writer and readers call (`profiles::create`,
+//! `purchases::set_transaction`, `profiles::delete`, `profiles::get`), so a seeded profile's
+//! rows, documents, events and purchases view are exactly what the API would have written, and
+//! the ceiling runs exactly the SQL a request runs. What they leave out is everything around
+//! the SQL: HTTP, the queue to the writer thread, and the per-request savepoint.
+
+use std::cell::Cell;
+use std::ffi::c_int;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::profile::ProfilePatch;
+use entitle_domain::purchase::Transaction;
+use entitle_domain::resolve::ProfileRef;
+use entitle_domain::{AppId, CustomerUserId, KeyId};
+use entitle_store::{DeletedBy, StoreError, StoreResult};
+use rusqlite::Connection;
+use rusqlite::hooks::{CheckpointMode, Wal};
+
+use crate::codec::backend;
+use crate::{apps, connection, migrations, profiles, purchases};
+
+/// One profile to seed: created with `patch`, then sent `transactions` in order, each as a
+/// set-transaction request would.
+#[derive(Debug, Clone)]
+pub struct SeedProfile {
+    pub customer_user_id: CustomerUserId,
+    pub patch: ProfilePatch,
+    pub transactions: Vec<Transaction>,
+}
+
+/// What seeding wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedCounts {
+    pub profiles: u64,
+    pub events: u64,
+}
+
+/// Seeds `profiles` into `app`, `per_commit` profiles per transaction, calling `progress` with
+/// the running count after each commit. The WAL is checkpointed and truncated at the end, so
+/// the database file alone holds everything (and can be copied).
+pub fn seed(
+    path: &Path,
+    app: AppId,
+    profiles: impl IntoIterator<Item = SeedProfile>,
+    at: Timestamp,
+    per_commit: usize,
+    progress: &mut dyn FnMut(u64),
+) -> StoreResult<SeedCounts> {
+    let mut conn = connection::open(path)?;
+    migrations::run(&mut conn)?;
+    // Seeding is not what is measured, and a crash only loses a throw-away database. Without
+    // `secure_delete` the pages freed while rows grow are left as they are instead of zeroed:
+    // the same pages end up used, only the free ones hold stale bytes.
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA secure_delete = OFF")
+        .map_err(backend)?;
+    let mut seeded = 0u64;
+    let mut pending = profiles.into_iter().peekable();
+    while pending.peek().is_some() {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        for profile in pending.by_ref().take(per_commit.max(1)) {
+            if let Err(error) = seed_one(&conn, app, profile, at) {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+            seeded += 1;
+        }
+        conn.execute_batch("COMMIT").map_err(backend)?;
+        progress(seeded);
+    }
+    let app_pk = apps::app_pk(&conn, app)?;
+    let events: u64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM events WHERE app_pk = ?1",
+            [app_pk],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    checkpoint(&conn)?;
+    sync_file(path)?;
+    Ok(SeedCounts {
+        profiles: seeded,
+        events,
+    })
+}
+
+fn seed_one(conn: &Connection, app: AppId, profile: SeedProfile, at: Timestamp) -> StoreResult<()> {
+    let target = ProfileRef::CustomerUserId(profile.customer_user_id);
+    profiles::create(conn, app, &target, profile.patch, at)?;
+    for transaction in profile.transactions {
+        purchases::set_transaction(conn, app, &target, transaction, at)?;
+    }
+    Ok(())
+}
+
+/// Copies a database that no one is writing, after moving its WAL into the main file.
+pub fn copy_database(from: &Path, to: &Path) -> StoreResult<u64> {
+    let conn = connection::open(from)?;
+    checkpoint(&conn)?;
+    drop(conn);
+    let bytes = std::fs::copy(from, to)
+        .map_err(|e| StoreError::Unavailable(format!("cannot copy {}: {e}", from.display())))?;
+    sync_file(to)?;
+    Ok(bytes)
+}
+
+/// Flushes a file's pages to the disk. The kernel counts a page as written by whoever dirties
+/// it first; with the seeding's writes still in flight, a measured run's writes to the same
+/// pages would go uncounted.
+fn sync_file(path: &Path) -> StoreResult<()> {
+    std::fs::File::open(path)
+        .and_then(|file| file.sync_all())
+        .map_err(|e| StoreError::Unavailable(format!("cannot sync {}: {e}", path.display())))
+}
+
+/// Copies the WAL into the database file and truncates it to nothing.
+fn checkpoint(conn: &Connection) -> StoreResult<()> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(backend)
+}
+
+/// SQLite's default auto-checkpoint threshold, in WAL frames. A WAL hook replaces the default
+/// auto-checkpoint, so [`count_frames`] runs it itself, exactly as the default hook does.
+const AUTOCHECKPOINT_FRAMES: c_int = 1000;
+
+thread_local! {
+    /// Frames committed on this thread since counting began, and frames now in the WAL.
+    static WAL_FRAMES: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// WAL hook: SQLite calls it after each commit with the frames now in the WAL. The difference
+/// is what the commit wrote; after a complete checkpoint the next commit starts the WAL over.
+fn count_frames(wal: &Wal, frames: c_int) -> rusqlite::Result<()> {
+    let frames = frames.max(0) as u64;
+    let (total, before) = WAL_FRAMES.get();
+    let written = frames.checked_sub(before).unwrap_or(frames);
+    WAL_FRAMES.set((total + written, frames));
+    if frames >= AUTOCHECKPOINT_FRAMES as u64
+        && let Ok((log, done)) = wal.checkpoint_v2(CheckpointMode::PASSIVE)
+        && log == done
+    {
+        WAL_FRAMES.set((total + written, 0));
+    }
+    Ok(())
+}
+
+/// Counts the WAL frames `conn`'s commits write from now on (on this thread).
+fn start_counting(conn: &Connection) {
+    WAL_FRAMES.set((0, 0));
+    conn.wal_hook(Some(count_frames));
+}
+
+/// A TRUNCATE checkpoint empties the WAL: the next commit's frames all count as new.
+fn truncated() {
+    let (total, _) = WAL_FRAMES.get();
+    WAL_FRAMES.set((total, 0));
+}
+
+/// The writer truncates the WAL this often while busy (`writer.rs`); the ceiling does the
+/// same, so it pays for the same checkpoint writes.
+const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
+
+/// Deletes at their best: `batch` deletes per durable commit, on one connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeleteCeiling {
+    pub batch: usize,
+    pub deletes: u64,
+    pub seconds: f64,
+    /// Pages the commits appended to the WAL (one 4 KiB frame each).
+    pub wal_frames: u64,
+}
+
+impl DeleteCeiling {
+    pub fn per_second(&self) -> f64 {
+        self.deletes as f64 / self.seconds.max(f64::EPSILON)
+    }
+
+    pub fn wal_frames_per_delete(&self) -> f64 {
+        self.wal_frames as f64 / self.deletes.max(1) as f64
+    }
+}
+
+/// Runs the store's delete for each of `targets`, `batch` per transaction, with the store's
+/// own connection settings (WAL, `synchronous = FULL`, `secure_delete`). Every target must
+/// exist: a missing one is an error, as it would be a 404 over HTTP.
+pub fn delete_ceiling(
+    path: &Path,
+    app: AppId,
+    deleted_by: KeyId,
+    targets: &[CustomerUserId],
+    batch: usize,
+) -> StoreResult<DeleteCeiling> {
+    let conn = connection::open(path)?;
+    checkpoint(&conn)?;
+    start_counting(&conn);
+    let mut last_truncate = Instant::now();
+    let started = Instant::now();
+    for chunk in targets.chunks(batch.max(1)) {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        for cuid in chunk {
+            let target = ProfileRef::CustomerUserId(cuid.clone());
+            let deleted = profiles::delete(
+                &conn,
+                app,
+                &target,
+                DeletedBy::Key(deleted_by),
+                Timestamp::now(),
+            );
+            if let Err(error) = deleted {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
+        conn.execute_batch("COMMIT").map_err(backend)?;
+        if last_truncate.elapsed() >= TRUNCATE_EVERY {
+            checkpoint(&conn)?;
+            truncated();
+            last_truncate = Instant::now();
+        }
+    }
+    // Timed like a request: done at its commit. The final truncation (an idle writer's, in the
+    // server) is not timed, but its writes are on the disk either way.
+    let seconds = started.elapsed().as_secs_f64();
+    checkpoint(&conn)?;
+    conn.wal_hook(None);
+    Ok(DeleteCeiling {
+        batch,
+        deletes: targets.len() as u64,
+        seconds,
+        wal_frames: WAL_FRAMES.get().0,
+    })
+}
+
+/// Reads at their best: `threads` reader connections, `batch` reads per read transaction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GetCeiling {
+    pub threads: usize,
+    pub batch: usize,
+    pub gets: u64,
+    pub seconds: f64,
+}
+
+impl GetCeiling {
+    pub fn per_second(&self) -> f64 {
+        self.gets as f64 / self.seconds.max(f64::EPSILON)
+    }
+}
+
+/// Runs the store's get for each of `targets`, split over `threads` reader connections.
+pub fn get_ceiling(
+    path: &Path,
+    app: AppId,
+    targets: &[CustomerUserId],
+    threads: usize,
+    batch: usize,
+) -> StoreResult<GetCeiling> {
+    let threads = threads.max(1);
+    let readers = (0..threads)
+        .map(|_| connection::open_reader(path))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let share = targets.len().div_ceil(threads).max(1);
+    let start = std::sync::Barrier::new(threads + 1);
+    let (seconds, outcomes) = std::thread::scope(|scope| {
+        let workers: Vec<_> = readers
+            .into_iter()
+            .zip(targets.chunks(share).chain(std::iter::repeat(&[][..])))
+            .map(|(conn, mine)| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    read_all(&conn, app, mine, batch.max(1))
+                })
+            })
+            .collect();
+        start.wait();
+        let started = Instant::now();
+        let outcomes: Vec<StoreResult<()>> = workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err(StoreError::Backend("a reader panicked".into())))
+            })
+            .collect();
+        (started.elapsed().as_secs_f64(), outcomes)
+    });
+    outcomes.into_iter().collect::<StoreResult<Vec<()>>>()?;
+    Ok(GetCeiling {
+        threads,
+        batch,
+        gets: targets.len() as u64,
+        seconds,
+    })
+}
+
+fn read_all(
+    conn: &Connection,
+    app: AppId,
+    targets: &[CustomerUserId],
+    batch: usize,
+) -> StoreResult<()> {
+    for chunk in targets.chunks(batch) {
+        conn.execute_batch("BEGIN DEFERRED").map_err(backend)?;
+        let read = chunk.iter().try_for_each(|cuid| {
+            profiles::get(conn, app, &ProfileRef::CustomerUserId(cuid.clone())).map(drop)
+        });
+        let _ = conn.execute_batch("COMMIT");
+        read?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use entitle_domain::keys::SecretHash;
+    use entitle_domain::purchase::{Environment, Price, PurchaseType, StoreId};
+    use entitle_store::NewKey;
+
+    use super::*;
+
+    const DAY: i64 = 86_400_000_000;
+
+    fn renewal(index: usize, number: i64, at: Timestamp) -> Transaction {
+        let purchased_at = at.plus_micros((number - 2) * 30 * DAY);
+        Transaction {
+            purchase_type: PurchaseType::Subscription,
+            store: StoreId::parse("app_store").unwrap(),
+            environment: Environment::Production,
+            store_product_id: "pro.monthly".into(),
+            store_transaction_id: format!("t-{index}-{number}"),
+            store_original_transaction_id: format!("t-{index}-0"),
+            is_family_shared: false,
+            price: Price {
+                country: "US".into(),
+                currency: "USD".into(),
+                value: 9.99,
+            },
+            purchased_at,
+            originally_purchased_at: at.plus_micros(-60 * DAY),
+            expires_at: Some(purchased_at.plus_micros(31 * DAY)),
+            renew_status: true,
+            renew_status_changed_at: None,
+            billing_issue_detected_at: None,
+            grace_period_expires_at: None,
+            variation_id: None,
+            offer: None,
+            refunded_at: None,
+            cancellation_reason: None,
+        }
+    }
+
+    fn cuid(index: usize) -> CustomerUserId {
+        CustomerUserId::parse(&format!("seeded-{index}")).unwrap()
+    }
+
+    fn by_cuid(index: usize) -> ProfileRef {
+        ProfileRef::CustomerUserId(cuid(index))
+    }
+
+    #[test]
+    fn seeded_profiles_read_back_and_the_ceilings_run_the_stores_own_sql() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seeded.db");
+        let at = Timestamp::now();
+        let key = NewKey {
+            key_id: KeyId::new_random(),
+            lookup: "lookup".into(),
+            secret_hash: SecretHash([7; 32]),
+        };
+        let app = {
+            let mut conn = connection::open(&path).unwrap();
+            migrations::run(&mut conn).unwrap();
+            apps::create_app(&conn, "bench", &key, at).unwrap().app_id
+        };
+        let plan = (0..5).map(|index| SeedProfile {
+            customer_user_id: cuid(index),
+            patch: ProfilePatch::default(),
+            transactions: (0..3).map(|number| renewal(index, number, at)).collect(),
+        });
+        let mut reported = Vec::new();
+        let counts = seed(&path, app, plan, at, 2, &mut |n| reported.push(n)).unwrap();
+        assert_eq!(counts.profiles, 5);
+        assert!(counts.events >= 5 * 3, "each transaction has its event");
+        assert_eq!(reported, vec![2, 4, 5], "progress after each commit");
+
+        let conn = connection::open(&path).unwrap();
+        let profile = profiles::get(&conn, app, &by_cuid(3)).unwrap();
+        let subscriptions = &profile.purchases.subscriptions;
+        assert_eq!(subscriptions.len(), 1, "three transactions, one chain");
+        assert_eq!(subscriptions[0].transaction.store_transaction_id, "t-3-2");
+        assert_eq!(profile.purchases.active_levels(at), vec!["premium"]);
+
+        let copy = dir.path().join("copy.db");
+        copy_database(&path, &copy).unwrap();
+        let targets: Vec<CustomerUserId> = (0..5).map(cuid).collect();
+        let gets = get_ceiling(&copy, app, &targets, 2, 2).unwrap();
+        assert_eq!((gets.gets, gets.threads), (5, 2));
+        let deletes = delete_ceiling(&copy, app, key.key_id, &targets, 2).unwrap();
+        assert_eq!(deletes.deletes, 5);
+        assert!(deletes.wal_frames > 0, "durable deletes write pages");
+        assert!(deletes.per_second() > 0.0);
+
+        let copied = connection::open(&copy).unwrap();
+        assert!(matches!(
+            profiles::get(&copied, app, &by_cuid(3)),
+            Err(StoreError::ProfileNotFound)
+        ));
+        assert!(
+            profiles::get(&conn, app, &by_cuid(3)).is_ok(),
+            "the original is untouched"
+        );
+        let again = delete_ceiling(&copy, app, key.key_id, &targets[..1], 1);
+        assert!(
+            matches!(again, Err(StoreError::ProfileNotFound)),
+            "a missing profile fails the ceiling as it would fail a request"
+        );
+    }
+}

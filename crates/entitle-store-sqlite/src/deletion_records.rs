@@ -1,0 +1,91 @@
+//! Reading the deletion audit trail.
+
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::{AppId, KeyId};
+use entitle_store::{
+    DeletedBy, DeletionCounts, DeletionRecord, DeletionRecordPage, StoreError, StoreResult,
+};
+use rusqlite::{Connection, params};
+
+use crate::apps::app_pk;
+use crate::codec::{backend, micros, timestamp, uuid_column};
+
+pub fn list(
+    conn: &Connection,
+    app: AppId,
+    since: Option<Timestamp>,
+    after: Option<i64>,
+    limit: u32,
+) -> StoreResult<DeletionRecordPage> {
+    let Ok(app_pk) = app_pk(conn, app) else {
+        return Ok(DeletionRecordPage {
+            records: Vec::new(),
+            next: None,
+        });
+    };
+    let limit = limit.clamp(1, 1000);
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT deletion_seq, deletion_id, deleted_at, deleted_by, deleted_by_kind, profile_hash, counts
+               FROM deletion_records
+              WHERE app_pk = ?1 AND deletion_seq > ?2 AND deleted_at >= ?3
+              ORDER BY deletion_seq LIMIT ?4",
+        )
+        .map_err(backend)?;
+    let rows = statement
+        .query_map(
+            params![
+                app_pk,
+                after.unwrap_or(0),
+                since.map_or(i64::MIN, micros),
+                i64::from(limit) + 1
+            ],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    uuid_column(row, 1)?,
+                    row.get::<_, i64>(2)?,
+                    uuid_column(row, 3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, [u8; 32]>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            },
+        )
+        .map_err(backend)?;
+    let mut records = Vec::new();
+    for row in rows {
+        let (position, deletion_id, deleted_at, who, kind, profile_hash, counts) =
+            row.map_err(backend)?;
+        let counts: serde_json::Value =
+            serde_json::from_str(&counts).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let count = |name: &str| counts[name].as_u64().unwrap_or(0) as u32;
+        records.push(DeletionRecord {
+            position,
+            deletion_id,
+            deleted_at: timestamp(deleted_at),
+            deleted_by: if kind == "job" {
+                DeletedBy::Job(who)
+            } else {
+                DeletedBy::Key(KeyId::from_uuid(who))
+            },
+            profile_hash,
+            counts: DeletionCounts {
+                custom_attributes: count("custom_attributes"),
+                installations: count("installations"),
+                chains_detached: count("chains_detached"),
+                share_links_removed: count("share_links_removed"),
+                overrides_removed: count("overrides_removed"),
+                events_removed: count("events_removed"),
+                deliveries_cancelled: count("deliveries_cancelled"),
+            },
+        });
+    }
+    let next = if records.len() > limit as usize {
+        records.truncate(limit as usize);
+        records.last().map(|r| r.position)
+    } else {
+        None
+    };
+    Ok(DeletionRecordPage { records, next })
+}

@@ -1,0 +1,309 @@
+//! `entitle bench`: seeds a database, then drives the real server over HTTP through each
+//! scenario and sets every figure beside its ceiling, measured on the same machine in the same
+//! run: the HTTP ceiling (a bare server, same client) and the storage ceiling (the store's own
+//! SQL in-process, same durability).
+
+pub mod ceiling_http;
+pub mod load;
+pub mod plan;
+pub mod proc;
+pub mod report;
+pub mod scenario;
+pub mod seed;
+pub mod server;
+pub mod storage;
+mod workspace;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use entitle_domain::datetime::Timestamp;
+use http::HeaderValue;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+use self::load::{Outcome, Target};
+use self::report::{Ceilings, HttpCeiling, Report, SeedReport, Settings};
+use self::scenario::{Prepared, Scenario};
+use crate::config::DatabaseUrl;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Profiles to seed, each with 3 transactions (first purchase, 2 renewals) and their events.
+    #[arg(long, default_value_t = 100_000)]
+    pub profiles: u64,
+    /// Concurrent keep-alive client connections.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Requests per scenario. Each names a profile of its own, so this is capped at the
+    /// profiles divided by the scenarios that need seeded ones.
+    #[arg(long, default_value_t = 20_000)]
+    pub requests_per_scenario: u64,
+    /// Scenarios to run, comma-separated (default: all, in this order).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Scenario::ALL)]
+    pub scenarios: Vec<Scenario>,
+    /// Also write the report as JSON to this file.
+    #[arg(long = "json-out")]
+    pub json_out: Option<PathBuf>,
+    /// Also write the report as Markdown to this file.
+    #[arg(long = "markdown-out")]
+    pub markdown_out: Option<PathBuf>,
+    /// Deletes per commit tried for the storage ceiling (each on its share of the profiles);
+    /// the fastest is the ceiling.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 16, 64, 256])]
+    pub storage_batches: Vec<usize>,
+    /// Skip the storage ceiling, which needs a copy of the seeded database (disk space and
+    /// time at millions of profiles).
+    #[arg(long)]
+    pub no_storage_ceiling: bool,
+    /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).
+    #[arg(long)]
+    pub server_log: Option<String>,
+}
+
+/// Runs the bench on `database_url`: a fresh SQLite file in a temporary folder unless a path
+/// other than the default is given (it must not exist yet), or a PostgreSQL database, where
+/// the bench makes an app of its own.
+pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyhow::Result<()> {
+    let load_at_start = proc::load_average();
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for s in &args.scenarios {
+        if !scenarios.contains(s) {
+            scenarios.push(*s);
+        }
+    }
+    let seeded = scenarios
+        .iter()
+        .filter(|s| s.uses_seeded_profiles())
+        .count() as u64;
+    let per_scenario = args
+        .requests_per_scenario
+        .min(args.profiles.checked_div(seeded).unwrap_or(u64::MAX));
+    anyhow::ensure!(
+        per_scenario > 0 && args.concurrency > 0,
+        "nothing to measure: give at least one profile per scenario and one client"
+    );
+    let mut work = workspace::Workspace::new(&database_url)?;
+    let url = work.database_url.clone();
+
+    let anchor = Timestamp::now();
+    let app = seed::create_app(&url, anchor).await?;
+    eprintln!("bench: seeding {} profiles on {url}", args.profiles);
+    let (events, seed_seconds) = seed::seed(&url, app.app_id, args.profiles, anchor).await?;
+    work.measure_database();
+
+    // Each scenario's requests name distinct profiles, spread over the whole key space.
+    let mut order: Vec<u64> = (0..args.profiles).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(0x5eed));
+    let mut slices = order.chunks(per_scenario as usize);
+    let indexes: Vec<(Scenario, Vec<u64>)> = scenarios
+        .iter()
+        .map(|&s| match s.uses_seeded_profiles() {
+            true => (s, slices.next().unwrap_or_default().to_vec()),
+            false => (s, (0..per_scenario).collect()),
+        })
+        .collect();
+    let of = |wanted: Scenario| {
+        indexes
+            .iter()
+            .find(|(s, _)| *s == wanted)
+            .map(|(_, ids)| ids.as_slice())
+            .unwrap_or_default()
+    };
+
+    let storage = match work.sqlite_path().filter(|_| !args.no_storage_ceiling) {
+        Some(path) => {
+            eprintln!("bench: storage ceiling (in-process SQL on a copy)");
+            let ceiling = storage::measure(
+                path,
+                work.dir(),
+                &app,
+                of(Scenario::Get),
+                of(Scenario::Delete),
+                &args.storage_batches,
+            )
+            .await?;
+            Some(ceiling)
+        }
+        None => None,
+    };
+
+    let prepared: Vec<(Scenario, Arc<Vec<Prepared>>)> = indexes
+        .iter()
+        .map(|(s, ids)| (*s, Arc::new(scenario::prepare(*s, ids, anchor))))
+        .collect();
+
+    let server =
+        server::ServerProcess::start(&url, &work.file("server.log"), args.server_log.as_deref())
+            .await?;
+    let pid = server.pid();
+    let startup_peak = proc::peak_rss(pid);
+    let authorization = HeaderValue::from_str(&format!("Api-Key {}", app.secret.expose()))?;
+    let target = Target {
+        address: server.address(),
+        authorization: authorization.clone(),
+    };
+    // A real profile response, for the bare server to answer with. The last profile in the
+    // shuffled order is named by no scenario (or by the last one, which reads it anyway).
+    let sample_index = order.last().copied().unwrap_or(0);
+    let sample = &scenario::prepare(Scenario::Get, &[sample_index], anchor)[0];
+    let (status, profile_body) = load::once(&target, Scenario::Get, sample).await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "GET of a seeded profile answered {status}:\n{}",
+        server.log_tail()
+    );
+
+    eprintln!("bench: HTTP ceiling (bare server)");
+    let bare = ceiling_http::BareServer::start(profile_body)?;
+    let bare_target = Target {
+        address: bare.address(),
+        authorization,
+    };
+    let mut http = Vec::new();
+    for (s, requests) in &prepared {
+        let outcome = load::drive(&bare_target, *s, requests.clone(), args.concurrency).await?;
+        http.push(HttpCeiling {
+            scenario: s.name(),
+            per_second: outcome.per_second(),
+            p50_ms: outcome.latency_ms(0.5),
+            p99_ms: outcome.latency_ms(0.99),
+            errors: outcome.errors,
+        });
+    }
+    drop(bare);
+
+    let mut reports = Vec::new();
+    for (s, requests) in &prepared {
+        eprintln!("bench: {} × {}", s.title(), requests.len());
+        proc::reset_peak(pid);
+        let before = proc::sample(pid);
+        let outcome = load::drive(&target, *s, requests.clone(), args.concurrency).await?;
+        // Let an idle writer truncate the WAL, so its checkpoint counts with the writes.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let after = proc::sample(pid);
+        let use_ = server_use(&outcome, before.zip(after), proc::peak_rss(pid));
+        let http_ceiling = http
+            .iter()
+            .find(|c| c.scenario == s.name())
+            .map(|c| c.per_second);
+        reports.push(scenario_report(
+            *s,
+            &outcome,
+            use_,
+            http_ceiling,
+            storage.as_ref(),
+        ));
+    }
+    drop(server);
+
+    let peak = reports
+        .iter()
+        .filter_map(|r| r.server.peak_rss_bytes)
+        .chain(startup_peak)
+        .max();
+    let report = Report {
+        backend: work.backend(),
+        entitle_version: env!("CARGO_PKG_VERSION"),
+        machine: proc::Machine::read(),
+        settings: Settings {
+            profiles: args.profiles,
+            concurrency: args.concurrency,
+            requests_per_scenario: per_scenario,
+        },
+        seed: SeedReport {
+            profiles: args.profiles,
+            transactions_per_profile: plan::SEEDED_TRANSACTIONS,
+            events,
+            events_per_profile: events.map(|e| e as f64 / args.profiles.max(1) as f64),
+            seconds: seed_seconds,
+            database_bytes: work.database_bytes,
+        },
+        targets: report::targets(&reports, peak),
+        ceilings: Ceilings { http, storage },
+        scenarios: reports,
+        server_peak_rss_bytes: peak,
+        load_average: [load_at_start, proc::load_average()],
+    };
+    write_out(&report, &args, json)
+}
+
+fn server_use(
+    outcome: &Outcome,
+    samples: Option<(proc::Sample, proc::Sample)>,
+    peak_rss_bytes: Option<u64>,
+) -> report::ServerUse {
+    let requests = (outcome.ok + outcome.errors).max(1) as f64;
+    let cpu = samples.map(|(b, a)| a.cpu_seconds - b.cpu_seconds);
+    let written = samples.map(|(b, a)| a.write_bytes.saturating_sub(b.write_bytes) as f64);
+    report::ServerUse {
+        peak_rss_bytes,
+        cpu_seconds: cpu,
+        cpu_us_per_request: cpu.map(|c| c * 1e6 / requests),
+        write_bytes_per_request: written.map(|w| w / requests),
+    }
+}
+
+fn scenario_report(
+    s: Scenario,
+    outcome: &Outcome,
+    server: report::ServerUse,
+    http_ceiling: Option<f64>,
+    storage: Option<&storage::StorageCeiling>,
+) -> report::ScenarioReport {
+    let per_second = outcome.per_second();
+    let storage_ceiling = match s {
+        Scenario::Delete => storage.and_then(|c| c.best_delete()).map(|d| d.per_second),
+        Scenario::Get => storage.and_then(|c| c.gets.as_ref()).map(|g| g.per_second),
+        _ => None,
+    };
+    let ratio = |ceiling: Option<f64>| ceiling.map(|c| per_second / c.max(f64::EPSILON));
+    let ceiling = if s == Scenario::Delete {
+        "storage"
+    } else {
+        "http"
+    };
+    report::ScenarioReport {
+        scenario: s.name(),
+        title: s.title(),
+        requests: outcome.ok + outcome.errors,
+        errors: outcome.errors,
+        seconds: outcome.seconds,
+        per_second,
+        latency_ms: report::Latency {
+            p50: outcome.latency_ms(0.5),
+            p99: outcome.latency_ms(0.99),
+            p999: outcome.latency_ms(0.999),
+            max: outcome.latency_ms(1.0),
+        },
+        server,
+        http_ceiling_per_second: http_ceiling,
+        ratio_to_http_ceiling: ratio(http_ceiling),
+        storage_ceiling_per_second: storage_ceiling,
+        ratio_to_storage_ceiling: ratio(storage_ceiling),
+        ceiling,
+        ratio: ratio(if s == Scenario::Delete {
+            storage_ceiling
+        } else {
+            http_ceiling
+        }),
+        error_samples: outcome.error_samples.clone(),
+    }
+}
+
+fn write_out(report: &Report, args: &BenchArgs, json: bool) -> anyhow::Result<()> {
+    let as_json = serde_json::to_string_pretty(report)?;
+    let as_markdown = report.markdown();
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, &as_json)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.markdown_out {
+        std::fs::write(path, &as_markdown)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{}", if json { as_json } else { as_markdown });
+    Ok(())
+}

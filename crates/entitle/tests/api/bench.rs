@@ -1,0 +1,185 @@
+//! `entitle bench`: the real binary with tiny numbers produces a complete report without
+//! errors, and the bulk seed writes exactly what the API would have written. Benchmarks
+//! measure; these tests never look at a timing.
+
+use entitle::bench::plan;
+use entitle_domain::AppId;
+use entitle_domain::datetime::Timestamp;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_binary_reports_every_scenario_against_its_ceilings() {
+    // On PostgreSQL the bench gets a fresh database of the suite's; SQLite makes its own.
+    let server = if on_postgres() {
+        Some(TestServer::start().await)
+    } else {
+        None
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (json, markdown) = (dir.path().join("r.json"), dir.path().join("r.md"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"));
+    command
+        .args(["bench", "--profiles", "200", "--concurrency", "4"])
+        .args(["--requests-per-scenario", "40", "--storage-batches", "1,16"])
+        .args(["--server-log", "warn", "--json-out"])
+        .arg(&json)
+        .arg("--markdown-out")
+        .arg(&markdown)
+        .env_remove("ENTITLE_DATABASE_URL");
+    if let Some(server) = &server {
+        command
+            .arg("--database-url")
+            .arg(match &server.database_url {
+                entitle::DatabaseUrl::Postgres(url) => url.clone(),
+                sqlite => sqlite.redacted(),
+            });
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("run entitle bench");
+    assert!(
+        output.status.success(),
+        "entitle bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let scenarios = report["scenarios"].as_array().expect("scenarios");
+    let names: Vec<&str> = scenarios
+        .iter()
+        .map(|s| s["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["get", "create", "set-transaction", "delete"]);
+    for scenario in scenarios {
+        assert_eq!(scenario["errors"], 0, "{scenario}");
+        assert_eq!(scenario["requests"], 40, "{scenario}");
+        assert!(scenario["per_second"].as_f64().unwrap() > 0.0);
+        assert!(scenario["latency_ms"]["p999"].as_f64().is_some());
+        assert!(scenario["ratio_to_http_ceiling"].as_f64().is_some());
+        assert!(scenario["server"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(report["ceilings"]["http"].as_array().unwrap().len(), 4);
+    assert_eq!(report["settings"]["requests_per_scenario"], 40);
+    assert!(report["machine"]["nproc"].as_u64().unwrap() >= 1);
+    let errors = &report["targets"][0];
+    assert_eq!(
+        (&errors["target"], &errors["met"]),
+        (&"errors".into(), &true.into())
+    );
+    if server.is_none() {
+        assert_eq!(report["backend"], "sqlite");
+        let storage = &report["ceilings"]["storage"];
+        let batches: Vec<u64> = storage["deletes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["batch"].as_u64().unwrap())
+            .collect();
+        assert_eq!(batches, [1, 16]);
+        assert!(
+            storage["deletes"][0]["wal_frames_per_delete"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        assert!(storage["gets"]["per_second"].as_f64().unwrap() > 0.0);
+        assert!(scenarios[3]["ratio_to_storage_ceiling"].as_f64().is_some());
+    }
+    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    for title in [
+        "GET profile",
+        "POST create",
+        "POST set-transaction",
+        "DELETE profile",
+    ] {
+        assert!(markdown.contains(title), "{markdown}");
+    }
+}
+
+/// Replaces what differs between two otherwise equal profiles: ids and what derives from them
+/// (`segment_hash`), the response's clock (`timestamp`), and instants within an hour of now
+/// (creation and event times; the transactions' dates are weeks away).
+fn normalized(value: &Value) -> Value {
+    let now = Timestamp::now().unix_micros();
+    match value {
+        Value::String(text) if uuid::Uuid::parse_str(text).is_ok() => "[id]".into(),
+        Value::String(text)
+            if Timestamp::parse(text)
+                .is_some_and(|at| (at.unix_micros() - now).abs() < 3_600_000_000) =>
+        {
+            "[now]".into()
+        }
+        Value::Array(items) => items.iter().map(normalized).collect(),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| match key.as_str() {
+                "segment_hash" | "timestamp" => (key.clone(), "[varies]".into()),
+                _ => (key.clone(), normalized(value)),
+            })
+            .collect(),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_seeded_profile_is_what_the_api_would_have_made() {
+    let server = TestServer::start().await;
+    let (api_app, api_key) = server.another_app("built-over-http").await;
+    let anchor = Timestamp::now();
+    let seeded_app = AppId::parse(&server.app_id).unwrap();
+    entitle::bench::seed::seed(&server.database_url, seeded_app, 2, anchor)
+        .await
+        .expect("seed");
+
+    // The same profile, built through the API in another app from the bench's wire bodies.
+    let cuid = plan::customer_user_id(1);
+    let over_http = |method: Method, path: &str| {
+        server
+            .request_as(&api_key, method, path)
+            .header("adapty-customer-user-id", &cuid)
+    };
+    let (status, body) = send(over_http(Method::POST, PROFILE).json(&plan::create_body(1))).await;
+    assert_eq!(status, 200, "{body}");
+    for number in 0..plan::SEEDED_TRANSACTIONS {
+        let transaction = plan::transaction_body(1, number, anchor, anchor);
+        let (status, body) =
+            send(over_http(Method::POST, SET_TRANSACTION).json(&transaction)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    let (status, built) = send(over_http(Method::GET, PROFILE)).await;
+    assert_eq!(status, 200, "{built}");
+    let (status, seeded) = send(server.profile(Method::GET, &cuid)).await;
+    assert_eq!(status, 200, "{seeded}");
+    assert_eq!(normalized(&seeded), normalized(&built));
+    assert_eq!(seeded["data"]["subscriptions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        seeded["data"]["access_levels"][0]["access_level_id"],
+        "premium"
+    );
+
+    // And the same events, in the same order, with the same payloads.
+    let feed = |app: String, profile: &Value| {
+        let path = format!(
+            "/admin/v1/apps/{app}/events?limit=500&profile_id={}",
+            profile["data"]["profile_id"].as_str().unwrap()
+        );
+        server.admin(Method::GET, &path)
+    };
+    let (_, seeded_events) = send(feed(server.app_id.clone(), &seeded)).await;
+    let (_, built_events) = send(feed(api_app, &built)).await;
+    let seeded_events = seeded_events["data"].as_array().expect("events").clone();
+    assert_eq!(
+        seeded_events.len(),
+        6,
+        "started, renewed ×2, access_level_updated ×3"
+    );
+    assert_eq!(
+        normalized(&Value::Array(seeded_events)),
+        normalized(&built_events["data"])
+    );
+}
