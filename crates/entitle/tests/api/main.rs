@@ -17,6 +17,7 @@ mod events;
 mod headers;
 mod hostile;
 mod isolation;
+mod logs;
 mod openapi;
 mod process;
 mod profile_lifecycle;
