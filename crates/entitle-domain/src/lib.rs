@@ -12,6 +12,7 @@ pub mod keys;
 pub mod profile;
 pub mod purchase;
 pub mod resolve;
+mod wire_enum;
 
 pub use error::{ErrorCode, ValidationError};
 pub use ids::{AppId, CustomerUserId, IntegrationId, KeyId, ProfileId};

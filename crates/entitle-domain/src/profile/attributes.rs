@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::custom::CustomAttribute;
 use crate::datetime::CalendarDate;
+use crate::wire_enum::wire_enum;
 
 /// Everything a create/update request can set. Stored as one compact document per profile, so
 /// a profile's personal data lives in one row and leaves with it.
@@ -41,34 +42,6 @@ pub struct ProfileAttributes {
     pub custom_attributes: Vec<CustomAttribute>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub installations: Vec<Installation>,
-}
-
-/// Declares a closed set of wire strings with its parse/print functions.
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const PERMITTED: &'static [&'static str] = &[$($text),+];
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
-            }
-        }
-    };
 }
 
 wire_enum!(

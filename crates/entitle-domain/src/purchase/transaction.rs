@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::datetime::Timestamp;
 use crate::error::{ErrorCode, ValidationError};
+use crate::wire_enum::wire_enum;
 
 /// A store: `app_store`, `play_store`, `stripe`, `paddle`, or a custom store id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,33 +48,6 @@ impl AccessLevelId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const PERMITTED: &'static [&'static str] = &[$($text),+];
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
-            }
-        }
-    };
 }
 
 wire_enum!(PurchaseType { OneTime = "one_time_purchase", Subscription = "subscription" });
