@@ -53,6 +53,9 @@ impl Timestamp {
         if text.len() < 19 || !text.is_ascii() {
             return None;
         }
+        // RFC 3339 allows a lower-case `t` and `z`.
+        let upper = text.to_ascii_uppercase();
+        let text = upper.as_str();
         let normalised = with_colon_in_offset(text);
         if let Ok(at) = OffsetDateTime::parse(&normalised, &Rfc3339) {
             return in_supported_range(at);
@@ -193,6 +196,7 @@ mod tests {
             ),
             ("2022-10-12T11:42:50+0200", "2022-10-12T09:42:50+00:00"),
             ("2022-10-12T09:42:50", "2022-10-12T09:42:50+00:00"),
+            ("2022-10-12t09:42:50z", "2022-10-12T09:42:50+00:00"),
             (
                 "2022-10-12T09:42:50.5-01:00",
                 "2022-10-12T10:42:50.500000+00:00",

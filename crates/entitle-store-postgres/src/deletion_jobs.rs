@@ -261,7 +261,12 @@ pub async fn run(
         Err(Error::Store(StoreError::ProfileNotFound)) => ItemOutcome::NotFound,
         Err(error) if error.is_retryable() => return Err(error),
         Err(error) => {
-            tracing::warn!(?error, job = %item.job_id, index = item.index, "a bulk deletion item failed");
+            tracing::warn!(
+                error = %error.log_safe(),
+                job = %item.job_id,
+                index = item.index,
+                "a bulk deletion item failed"
+            );
             sqlx::query("ROLLBACK TO SAVEPOINT job_item")
                 .execute(&mut *conn)
                 .await?;

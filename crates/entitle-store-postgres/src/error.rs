@@ -53,6 +53,17 @@ impl Error {
         }
     }
 
+    /// A description safe for logs. A database error's DETAIL can quote the row it is about
+    /// (`Key (app_pk, customer_user_id)=(1, mara@…) already exists`), so only its SQLSTATE and
+    /// message are kept.
+    pub fn log_safe(&self) -> String {
+        match self {
+            Self::Store(error) => error.to_string(),
+            Self::Db(error) => describe(error),
+            Self::Changed => "the rows it read changed before they were locked".into(),
+        }
+    }
+
     /// The error the caller sees. Database details go to the logs, never to clients (the API
     /// logs `Backend` and answers with a generic message).
     pub fn into_store(self) -> StoreError {
@@ -71,7 +82,19 @@ pub fn db_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }
-        other => StoreError::Backend(other.to_string()),
+        other => StoreError::Backend(describe(&other)),
+    }
+}
+
+/// A database error without its DETAIL (see [`Error::log_safe`]).
+fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(error) => format!(
+            "SQLSTATE {}: {}",
+            error.code().as_deref().unwrap_or("?"),
+            error.message()
+        ),
+        other => other.to_string(),
     }
 }
 

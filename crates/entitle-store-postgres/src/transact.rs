@@ -70,13 +70,21 @@ where
             }
             (Err(error), _) => match error {
                 error if error.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tracing::debug!(attempt, ?error, "transaction conflicted; running it again");
+                    tracing::debug!(
+                        attempt,
+                        error = %error.log_safe(),
+                        "transaction conflicted; running it again"
+                    );
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
                 error => {
                     if error.is_retryable() {
-                        tracing::warn!(attempt, ?error, "transaction kept conflicting; giving up");
+                        tracing::warn!(
+                            attempt,
+                            error = %error.log_safe(),
+                            "transaction kept conflicting; giving up"
+                        );
                     }
                     return Err(error.into_store());
                 }

@@ -13,10 +13,11 @@ use utoipa::{IntoParams, ToSchema};
 pub struct ProfileHeaders {
     /// The profile's id (Adapty ID). Wins when both headers are sent.
     #[serde(rename = "adapty-profile-id")]
-    #[param(value_type = Option<String>, format = Uuid)]
+    #[param(value_type = String, format = Uuid, required = false)]
     adapty_profile_id: Option<String>,
     /// Your own user id.
     #[serde(rename = "adapty-customer-user-id")]
+    #[param(value_type = String, min_length = 1, max_length = 256, pattern = "^[^\\x00-\\x1f\\x7f]+$", required = false)]
     adapty_customer_user_id: Option<String>,
 }
 
@@ -25,166 +26,332 @@ pub struct ProfileHeaders {
 #[into_params(parameter_in = Header)]
 pub struct ProfileWriteHeaders {
     #[serde(rename = "adapty-profile-id")]
-    #[param(value_type = Option<String>, format = Uuid)]
+    #[param(value_type = String, format = Uuid, required = false)]
     adapty_profile_id: Option<String>,
     #[serde(rename = "adapty-customer-user-id")]
+    #[param(value_type = String, min_length = 1, max_length = 256, pattern = "^[^\\x00-\\x1f\\x7f]+$", required = false)]
     adapty_customer_user_id: Option<String>,
-    /// `iOS`, `macOS`, `iPadOS`, `visionOS`, `Android` or `web`.
+    /// The platform of the installation the call is about.
     #[serde(rename = "adapty-platform")]
+    #[param(value_type = Platform, required = false)]
     adapty_platform: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
+pub enum Gender {
+    #[serde(rename = "f")]
+    F,
+    #[serde(rename = "m")]
+    M,
+    #[serde(rename = "o")]
+    O,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum ProfileStore {
+    #[serde(rename = "app_store")]
+    AppStore,
+    #[serde(rename = "play_store")]
+    PlayStore,
+    #[serde(rename = "stripe")]
+    Stripe,
+    #[serde(rename = "adapty")]
+    Adapty,
+    #[serde(rename = "paddle")]
+    Paddle,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum Platform {
+    #[serde(rename = "iOS")]
+    Ios,
+    #[serde(rename = "macOS")]
+    MacOs,
+    #[serde(rename = "iPadOS")]
+    IpadOs,
+    #[serde(rename = "visionOS")]
+    VisionOs,
+    #[serde(rename = "Android")]
+    Android,
+    #[serde(rename = "web")]
+    Web,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum PurchaseType {
+    #[serde(rename = "one_time_purchase")]
+    OneTime,
+    #[serde(rename = "subscription")]
+    Subscription,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum Environment {
+    #[serde(rename = "Production")]
+    Production,
+    #[serde(rename = "Sandbox")]
+    Sandbox,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum OfferCategory {
+    #[serde(rename = "introductory")]
+    Introductory,
+    #[serde(rename = "promotional")]
+    Promotional,
+    #[serde(rename = "offer_code")]
+    OfferCode,
+    #[serde(rename = "win_back")]
+    WinBack,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum OfferType {
+    #[serde(rename = "free_trial")]
+    FreeTrial,
+    #[serde(rename = "pay_as_you_go")]
+    PayAsYouGo,
+    #[serde(rename = "pay_up_front")]
+    PayUpFront,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum CancellationReason {
+    #[serde(rename = "voluntarily_cancelled")]
+    VoluntarilyCancelled,
+    #[serde(rename = "billing_error")]
+    BillingError,
+    #[serde(rename = "price_increase")]
+    PriceIncrease,
+    #[serde(rename = "product_was_not_available")]
+    ProductWasNotAvailable,
+    #[serde(rename = "refund")]
+    Refund,
+    #[serde(rename = "upgraded")]
+    Upgraded,
+    #[serde(rename = "unknown")]
+    Unknown,
+    #[serde(rename = "cancelled_by_developer")]
+    CancelledByDeveloper,
+    #[serde(rename = "new_subscription_replace")]
+    NewSubscriptionReplace,
+    #[serde(rename = "adapty_revoked")]
+    AdaptyRevoked,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct CustomAttribute {
-    /// At most 30 characters: letters, digits, `-`, `.`, `_`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,30}$")]
     key: String,
     /// A string of at most 50 characters or a number; `null` or `""` deletes the key.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>, required = true)]
     value: Option<serde_json::Value>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct InstallationMeta {
     #[schema(format = Uuid)]
     device_id: String,
+    #[schema(max_length = 1000)]
     device: Option<String>,
+    #[schema(max_length = 1000)]
     locale: Option<String>,
+    #[schema(max_length = 1000)]
     os: Option<String>,
-    /// `iOS`, `macOS`, `iPadOS`, `visionOS`, `Android` or `web`.
-    platform: Option<String>,
+    platform: Option<Platform>,
+    #[schema(max_length = 1000)]
     timezone: Option<String>,
+    #[schema(max_length = 1000)]
     user_agent: Option<String>,
+    #[schema(max_length = 1000)]
     app_build: Option<String>,
+    #[schema(max_length = 1000)]
     app_version: Option<String>,
+    #[schema(max_length = 1000)]
     adapty_sdk_version: Option<String>,
+    #[schema(max_length = 1000)]
     idfa: Option<String>,
+    #[schema(max_length = 1000)]
     idfv: Option<String>,
+    #[schema(max_length = 1000)]
     advertising_id: Option<String>,
+    #[schema(max_length = 1000)]
     android_id: Option<String>,
+    #[schema(max_length = 1000)]
     android_app_set_id: Option<String>,
 }
 
 /// Create and update profile. Only the fields sent change; `null` clears a field.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct ProfileRequest {
+    #[schema(max_length = 1000)]
     first_name: Option<String>,
+    #[schema(max_length = 1000)]
     last_name: Option<String>,
-    /// `f`, `m` or `o`.
-    gender: Option<String>,
-    #[schema(format = Email)]
+    gender: Option<Gender>,
+    #[schema(format = Email, pattern = "^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$")]
     email: Option<String>,
+    #[schema(max_length = 1000)]
     phone_number: Option<String>,
-    #[schema(format = Date)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     birthday: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     ip_country: Option<String>,
+    #[schema(format = Ipv4, pattern = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")]
     ip_v4_address: Option<String>,
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     store_country: Option<String>,
-    /// `app_store`, `play_store`, `stripe`, `adapty` or `paddle`.
-    store: Option<String>,
+    store: Option<ProfileStore>,
     #[schema(format = Uuid)]
     store_account_token: Option<String>,
     /// 0 not determined, 1 restricted, 2 denied, 3 authorized.
+    #[schema(minimum = 0, maximum = 3)]
     att_status: Option<u8>,
     analytics_disabled: Option<bool>,
     /// Merged by key; at most 30 per profile.
-    custom_attributes: Option<Vec<CustomAttribute>>,
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 30)]
+    custom_attributes: Vec<CustomAttribute>,
     installation_meta: Option<InstallationMeta>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Price {
     /// ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     country: String,
     /// ISO 4217.
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     currency: String,
+    #[schema(minimum = 0)]
     value: f64,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Offer {
-    /// `introductory`, `promotional`, `offer_code` or `win_back`.
-    category: String,
-    /// `free_trial`, `pay_as_you_go` or `pay_up_front`.
+    category: OfferCategory,
     #[schema(rename = "type")]
-    offer_type: String,
+    offer_type: OfferType,
     /// Required unless the category is `introductory`.
+    #[schema(max_length = 1000)]
     id: Option<String>,
 }
 
-/// Set transaction: a one-time purchase or a subscription (`purchase_type`).
-#[derive(ToSchema)]
-pub struct TransactionRequest {
-    /// `one_time_purchase` or `subscription`.
-    purchase_type: String,
+#[derive(Deserialize, ToSchema)]
+pub enum OneTimePurchase {
+    #[serde(rename = "one_time_purchase")]
+    OneTimePurchase,
+}
+#[derive(Deserialize, ToSchema)]
+pub enum Subscription {
+    #[serde(rename = "subscription")]
+    Subscription,
+}
+
+/// Set transaction: a one-time purchase or a subscription, told apart by `purchase_type`. The
+/// cross-field rules (dates in order, trial and family-shared prices, refunds) are answered
+/// with the documented `error_code`s.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum TransactionRequest {
+    OneTime(OneTimePurchaseRequest),
+    Subscription(SubscriptionRequest),
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OneTimePurchaseRequest {
+    purchase_type: OneTimePurchase,
     /// `app_store`, `play_store`, `stripe`, `paddle` or a custom store id.
+    #[schema(min_length = 1, max_length = 100)]
     store: String,
-    /// `Production` (default) or `Sandbox`.
-    environment: Option<String>,
+    environment: Option<Environment>,
+    #[schema(min_length = 1, max_length = 1000)]
     store_product_id: String,
-    /// At most 50 characters; equal to the original id for one-time purchases.
+    #[schema(min_length = 1, max_length = 50)]
     store_transaction_id: String,
+    /// Equal to `store_transaction_id`.
+    #[schema(min_length = 1, max_length = 50)]
     store_original_transaction_id: String,
     is_family_shared: Option<bool>,
     price: Price,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     purchased_at: String,
+    #[schema(max_length = 1000)]
     variation_id: Option<String>,
     offer: Option<Offer>,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     refunded_at: Option<String>,
-    cancellation_reason: Option<String>,
-    /// Subscriptions only (required there).
-    #[schema(format = DateTime)]
-    originally_purchased_at: Option<String>,
-    /// Subscriptions only (required there).
-    #[schema(format = DateTime)]
-    expires_at: Option<String>,
-    /// Subscriptions only (required there).
-    renew_status: Option<bool>,
-    #[schema(format = DateTime)]
-    renew_status_changed_at: Option<String>,
-    #[schema(format = DateTime)]
-    billing_issue_detected_at: Option<String>,
-    #[schema(format = DateTime)]
-    grace_period_expires_at: Option<String>,
+    cancellation_reason: Option<CancellationReason>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
+pub struct SubscriptionRequest {
+    purchase_type: Subscription,
+    #[schema(min_length = 1, max_length = 100)]
+    store: String,
+    environment: Option<Environment>,
+    #[schema(min_length = 1, max_length = 1000)]
+    store_product_id: String,
+    #[schema(min_length = 1, max_length = 50)]
+    store_transaction_id: String,
+    #[schema(min_length = 1, max_length = 1000)]
+    store_original_transaction_id: String,
+    is_family_shared: Option<bool>,
+    price: Price,
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    purchased_at: String,
+    /// Not after `purchased_at`.
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    originally_purchased_at: String,
+    /// After `purchased_at`.
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    expires_at: String,
+    renew_status: bool,
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    renew_status_changed_at: Option<String>,
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    billing_issue_detected_at: Option<String>,
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    grace_period_expires_at: Option<String>,
+    #[schema(max_length = 1000)]
+    variation_id: Option<String>,
+    offer: Option<Offer>,
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
+    refunded_at: Option<String>,
+    cancellation_reason: Option<CancellationReason>,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct GrantAccessRequest {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     access_level_id: String,
     /// Default: now.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     starts_at: Option<String>,
     /// Default: lifetime.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     expires_at: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct RevokeAccessRequest {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     access_level_id: String,
     /// Default: now. Must be in the future and not after the current expiry.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     revoke_at: Option<String>,
 }
 
 /// One page of the event feed, newest first.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct EventPage {
     data: Vec<FeedEvent>,
     /// Pass as `cursor` for the next page; `null` at the end.
     next_cursor: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct FeedEvent {
     #[schema(format = Uuid)]
     profile_event_id: String,
     event_type: String,
     #[schema(format = Uuid)]
     profile_id: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     created_at: String,
     /// Derived again for a new parent after a deleted profile's history was reassigned.
     reissued: bool,
@@ -194,21 +361,21 @@ pub struct FeedEvent {
     deliveries: Vec<DeliveryStatus>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeliveryStatus {
     #[schema(format = Uuid)]
     integration_id: String,
     webhook_id: String,
     /// `pending`, `delivered`, `refused`, `failed` or `cancelled`.
     status: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     next_attempt_at: Option<String>,
     attempts: Vec<Attempt>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Attempt {
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     attempted_at: String,
     status_code: Option<u16>,
     error: Option<String>,
@@ -216,14 +383,14 @@ pub struct Attempt {
 }
 
 /// A bulk deletion: profile ids and/or customer user ids, 10,000 at most.
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeletionJobRequest {
     customer_user_ids: Option<Vec<String>>,
     #[schema(value_type = Option<Vec<String>>)]
     profile_ids: Option<Vec<String>>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct JobCounts {
     pending: u32,
     deleted: u32,
@@ -231,7 +398,7 @@ pub struct JobCounts {
     failed: u32,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeletionJobSummary {
     #[schema(format = Uuid)]
     job_id: String,
@@ -239,13 +406,13 @@ pub struct DeletionJobSummary {
     status: String,
     total: u32,
     counts: JobCounts,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     finished_at: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct JobItemResult {
     /// Position in the submitted list (customer user ids first, then profile ids).
     index: u32,
@@ -256,25 +423,25 @@ pub struct JobItemResult {
     error: Option<String>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeletionJobResult {
     #[schema(format = Uuid)]
     job_id: String,
     status: String,
     total: u32,
     counts: JobCounts,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     finished_at: Option<String>,
     items: Vec<JobItemResult>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeletionRecord {
     #[schema(format = Uuid)]
     deletion_id: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$")]
     deleted_at: String,
     /// `{"key_id": …}` or `{"job_id": …}`.
     #[schema(value_type = Object)]
@@ -285,7 +452,7 @@ pub struct DeletionRecord {
     counts: serde_json::Value,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeletionRecordPage {
     data: Vec<DeletionRecord>,
     next_cursor: Option<String>,
