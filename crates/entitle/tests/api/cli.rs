@@ -150,3 +150,36 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .windows(needle.len())
         .any(|window| window == needle)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_creates_an_app_and_shows_its_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("fresh").join("entitle.db");
+    let first = crate::process::first_start_output(&database).await;
+    assert!(database.exists(), "the database and its folder are created");
+    let secret = first
+        .split_whitespace()
+        .find(|word| word.starts_with("secret_live_"))
+        .expect("the key is shown")
+        .trim_end_matches('\'')
+        .to_owned();
+    assert!(is_secret(&secret), "{secret}");
+    assert!(
+        first.contains("curl") && first.contains(&format!("Api-Key {secret}")),
+        "{first}"
+    );
+    assert!(first.contains("/api/v2/server-side-api/profile/"));
+    // The key works, and the next start shows nothing.
+    let second = crate::process::first_start_output(&database).await;
+    assert!(!second.contains("secret_live_"), "{second}");
+    let server = crate::process::ServerProcess::start(&database, None, &[]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v2/server-side-api/profile/", server.base))
+        .header("Authorization", format!("Api-Key {secret}"))
+        .header("adapty-customer-user-id", "first")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    server.stop();
+}

@@ -123,3 +123,43 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Starts `entitle serve` on an empty database and returns what it printed on standard output
+/// by the time it answers, then stops it.
+pub async fn first_start_output(database: &Path) -> String {
+    let port = free_port();
+    // Beside the database's folder, which the server itself must create.
+    let stdout = database.parent().unwrap().with_extension("stdout");
+    let file = std::fs::File::create(&stdout).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entitle"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+        ])
+        .arg(database)
+        .env_remove("ENTITLE_DATABASE_URL")
+        .stdout(file)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    std::fs::read_to_string(stdout).unwrap()
+}
