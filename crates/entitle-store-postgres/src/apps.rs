@@ -82,6 +82,30 @@ pub async fn create_app(
     })
 }
 
+/// Any constant shared by every entitle node: "first app" for the bootstrap lock.
+const FIRST_APP_LOCK: i64 = 0x0066_6972_7374_6170;
+
+/// The first app, only if there is none. Nodes starting together take a transaction-scoped
+/// advisory lock, so one of them creates it and the others find it.
+pub async fn create_first_app(
+    conn: &mut PgConnection,
+    name: &str,
+    key: &NewKey,
+    at: Timestamp,
+) -> Result<Option<AppRecord>> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(FIRST_APP_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM apps)")
+        .fetch_one(&mut *conn)
+        .await?;
+    if exists {
+        return Ok(None);
+    }
+    create_app(conn, name, key, at).await.map(Some)
+}
+
 pub async fn list_apps(conn: &mut PgConnection) -> Result<Vec<AppRecord>> {
     let rows = sqlx::query("SELECT app_id, name, created_at FROM apps ORDER BY app_pk")
         .fetch_all(conn)

@@ -241,6 +241,18 @@ impl AdminStore for PgStore {
         })
     }
 
+    async fn create_first_app(
+        &self,
+        name: &str,
+        first_key: NewKey,
+        at: Timestamp,
+    ) -> StoreResult<Option<AppRecord>> {
+        let name = name.to_owned();
+        transaction!(self, Mode::Write, [name, first_key], |conn| {
+            apps::create_first_app(conn, &name, &first_key, at)
+        })
+    }
+
     async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
         transaction!(self, Mode::Read, [], |conn| apps::list_apps(conn))
     }

@@ -133,3 +133,19 @@ pub fn revoke_key(conn: &Connection, key: KeyId, at: Timestamp) -> StoreResult<K
     .map_err(backend)?
     .ok_or(StoreError::KeyNotFound)
 }
+
+/// The first app, only if there is none (the single writer makes the check and insert atomic).
+pub fn create_first_app(
+    conn: &Connection,
+    name: &str,
+    key: &NewKey,
+    at: Timestamp,
+) -> StoreResult<Option<AppRecord>> {
+    let apps: i64 = conn
+        .query_row("SELECT COUNT(*) FROM apps", [], |row| row.get(0))
+        .map_err(backend)?;
+    if apps > 0 {
+        return Ok(None);
+    }
+    create_app(conn, name, key, at).map(Some)
+}

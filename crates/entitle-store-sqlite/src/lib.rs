@@ -405,6 +405,18 @@ impl AdminStore for SqliteStore {
             .await
     }
 
+    async fn create_first_app(
+        &self,
+        name: &str,
+        first_key: NewKey,
+        at: Timestamp,
+    ) -> StoreResult<Option<AppRecord>> {
+        let name = name.to_owned();
+        self.writer
+            .run(move |conn| apps::create_first_app(conn, &name, &first_key, at))
+            .await
+    }
+
     async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
         self.readers.run(apps::list_apps).await
     }

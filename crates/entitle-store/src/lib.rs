@@ -242,6 +242,14 @@ pub trait AdminStore: Send + Sync {
         at: Timestamp,
     ) -> StoreResult<AppRecord>;
     async fn list_apps(&self) -> StoreResult<Vec<AppRecord>>;
+    /// Creates the app only when the database holds none yet (the first start), atomically, so
+    /// several nodes starting together make one; `None` when an app already exists.
+    async fn create_first_app(
+        &self,
+        name: &str,
+        first_key: NewKey,
+        at: Timestamp,
+    ) -> StoreResult<Option<AppRecord>>;
     async fn create_key(&self, app: AppId, key: NewKey, at: Timestamp) -> StoreResult<KeyRecord>;
     /// Revokes a key at once; revoking a revoked key is not an error.
     async fn revoke_key(&self, key: KeyId, at: Timestamp) -> StoreResult<KeyRecord>;

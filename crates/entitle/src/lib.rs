@@ -100,12 +100,14 @@ async fn bootstrap_first_app(
     backend: &Backend,
     address: std::net::SocketAddr,
 ) -> anyhow::Result<()> {
-    let store = backend.store();
-    if !store.list_apps().await?.is_empty() {
-        return Ok(());
-    }
     let (key, secret) = cli::keys::new_key();
-    let app = store.create_app("default", key, Timestamp::now()).await?;
+    let Some(app) = backend
+        .store()
+        .create_first_app("default", key, Timestamp::now())
+        .await?
+    else {
+        return Ok(());
+    };
     println!(
         "Created app `default` ({app_id}). Its secret key is shown only this once:\n\n    {secret}\n\n\
          Try it:\n\n    curl -s -X POST http://{address}/api/v2/server-side-api/profile/ \\\n      \

@@ -131,6 +131,13 @@ impl<'a> Fields<'a> {
         if text.is_empty() {
             return Err(self.invalid(name, format!("{} must not be empty", self.source(name))));
         }
+        // Ids and codes: control characters are never meant, and PostgreSQL cannot store U+0000.
+        if text.chars().any(char::is_control) {
+            return Err(self.invalid(
+                name,
+                format!("{} must not contain control characters", self.source(name)),
+            ));
+        }
         self.text(name, text)?;
         Ok(text)
     }

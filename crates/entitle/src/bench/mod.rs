@@ -237,12 +237,12 @@ fn server_use(
 ) -> report::ServerUse {
     let requests = (outcome.ok + outcome.errors).max(1) as f64;
     let cpu = samples.map(|(b, a)| a.cpu_seconds - b.cpu_seconds);
-    let written = samples.map(|(b, a)| a.write_bytes.saturating_sub(b.write_bytes) as f64);
+    let written = samples.map(|(b, a)| a.written_bytes.saturating_sub(b.written_bytes) as f64);
     report::ServerUse {
         peak_rss_bytes,
         cpu_seconds: cpu,
         cpu_us_per_request: cpu.map(|c| c * 1e6 / requests),
-        write_bytes_per_request: written.map(|w| w / requests),
+        written_bytes_per_request: written.map(|w| w / requests),
     }
 }
 

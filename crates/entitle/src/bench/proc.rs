@@ -12,8 +12,12 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub struct Sample {
     /// User + system CPU time of all its threads.
     pub cpu_seconds: f64,
-    /// Bytes it caused to be written to storage (page cache pages it dirtied).
-    pub write_bytes: u64,
+    /// Bytes it passed to `write(2)` and friends (`wchar`). For SQLite that is every WAL
+    /// frame and every page a checkpoint copies into the database file; a server adds its
+    /// responses and log lines, a few hundred bytes per request. (`write_bytes`, pages the
+    /// process dirtied, counts a 4,120-byte WAL frame as two or more 4 KiB pages and the
+    /// memory-mapped WAL index on top, several times the bytes actually written.)
+    pub written_bytes: u64,
 }
 
 pub fn sample(pid: u32) -> Option<Sample> {
@@ -24,13 +28,13 @@ pub fn sample(pid: u32) -> Option<Sample> {
     // utime and stime are fields 14 and 15; `fields` starts at field 3.
     let cpu_seconds = (ticks(11)? + ticks(12)?) as f64 / TICKS_PER_SECOND;
     let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
-    let write_bytes = io
+    let written_bytes = io
         .lines()
-        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .find_map(|line| line.strip_prefix("wchar:"))
         .and_then(|value| value.trim().parse().ok())?;
     Some(Sample {
         cpu_seconds,
-        write_bytes,
+        written_bytes,
     })
 }
 

@@ -72,8 +72,8 @@ pub struct ServerUse {
     pub peak_rss_bytes: Option<u64>,
     pub cpu_seconds: Option<f64>,
     pub cpu_us_per_request: Option<f64>,
-    /// Bytes the server made the kernel write to storage, per request.
-    pub write_bytes_per_request: Option<f64>,
+    /// Bytes the server wrote per request (`wchar`: WAL frames, checkpoints, log, responses).
+    pub written_bytes_per_request: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,7 +167,7 @@ impl Report {
                 num(r.ratio.map(|v| v * 100.0), 1) + "%",
                 num(r.server.cpu_us_per_request, 0),
                 mb(r.server.peak_rss_bytes),
-                num(r.server.write_bytes_per_request.map(|b| b / 1024.0), 1),
+                num(r.server.written_bytes_per_request.map(|b| b / 1024.0), 1),
             );
         }
         out.push_str("\nHTTP ceiling (bare axum, fixed bytes, same client):");
@@ -198,7 +198,7 @@ impl Report {
                         d.per_second,
                         num(d.cpu_us_per_delete, 0),
                         d.wal_frames_per_delete,
-                        num(d.write_bytes_per_delete.map(|b| b / 1024.0), 1)
+                        num(d.written_bytes_per_delete.map(|b| b / 1024.0), 1)
                     );
                 }
                 if let Some(g) = &storage.gets {

@@ -1,7 +1,7 @@
 //! The storage ceiling on SQLite: the store's own delete and get, in-process on a copy of the
 //! seeded database, with the store's durability (`synchronous = FULL`, WAL, `secure_delete`),
-//! at several commit sizes; the best is the ceiling. Bytes written are read from
-//! `/proc/self/io` around each run (nothing else in this process writes meanwhile).
+//! at several commit sizes; the best is the ceiling. CPU time and bytes written are read from
+//! `/proc/self` around each run (nothing else in this process works meanwhile).
 
 use std::path::Path;
 
@@ -25,9 +25,9 @@ pub struct DeleteRun {
     pub per_second: f64,
     /// Pages appended to the WAL per delete.
     pub wal_frames_per_delete: f64,
-    /// Bytes this process made the kernel write per delete (WAL, checkpoints into the
-    /// database file), from `/proc/self/io`.
-    pub write_bytes_per_delete: Option<f64>,
+    /// Bytes written per delete (WAL frames, checkpoint copies into the database file), from
+    /// `wchar` in `/proc/self/io`.
+    pub written_bytes_per_delete: Option<f64>,
     /// CPU time per delete (user + system), to set against the server's.
     pub cpu_us_per_delete: Option<f64>,
 }
@@ -102,8 +102,9 @@ pub async fn measure(
                 deletes: run.deletes,
                 per_second: run.per_second(),
                 wal_frames_per_delete: run.wal_frames_per_delete(),
-                write_bytes_per_delete: used
-                    .map(|(b, a)| per_delete(a.write_bytes.saturating_sub(b.write_bytes) as f64)),
+                written_bytes_per_delete: used.map(|(b, a)| {
+                    per_delete(a.written_bytes.saturating_sub(b.written_bytes) as f64)
+                }),
                 cpu_us_per_delete: used
                     .map(|(b, a)| per_delete((a.cpu_seconds - b.cpu_seconds) * 1e6)),
             });

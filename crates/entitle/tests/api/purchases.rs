@@ -314,6 +314,16 @@ fn transaction_errors() -> Vec<(Value, &'static str, Option<&'static str>)> {
             "validation_error",
             Some("renew_status"),
         ),
+        (
+            json!({"store_transaction_id": "a\u{0}b"}),
+            "validation_error",
+            Some("store_transaction_id"),
+        ),
+        (
+            json!({"store_product_id": "pro\nmonthly"}),
+            "validation_error",
+            Some("store_product_id"),
+        ),
     ]
 }
 
