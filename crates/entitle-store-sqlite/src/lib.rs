@@ -17,6 +17,7 @@ mod deliveries;
 mod expirations;
 mod feed;
 mod integrations;
+pub mod integrity;
 mod migrations;
 mod operations;
 mod outbox;

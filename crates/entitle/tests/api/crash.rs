@@ -190,6 +190,9 @@ async fn kill_nine_at_random_moments_loses_nothing_acknowledged() {
                 Acknowledged::Nothing => {}
             }
         }
+        // Nothing in the file belongs to nothing: no half-applied deletion left orphans.
+        let problems = entitle_store_sqlite::integrity::check(&database).unwrap();
+        assert!(problems.is_empty(), "round {round}: {problems:?}");
         // No event of a profile that is gone survives: every event in the feed belongs to a
         // profile that still answers.
         let feed: Value = client
