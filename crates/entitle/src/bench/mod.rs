@@ -12,6 +12,7 @@ pub mod scenario;
 pub mod seed;
 pub mod server;
 pub mod storage;
+pub mod store_ceiling;
 mod workspace;
 
 use std::path::PathBuf;
@@ -58,6 +59,10 @@ pub struct BenchArgs {
     /// time at millions of profiles).
     #[arg(long)]
     pub no_storage_ceiling: bool,
+    /// Also measure the store ceiling on SQLite (the `Store` methods in-process, as many at a
+    /// time as there are clients). Always measured on PostgreSQL, where it is the ceiling.
+    #[arg(long)]
+    pub store_ceiling: bool,
     /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).
     #[arg(long)]
     pub server_log: Option<String>,
@@ -74,10 +79,16 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
             scenarios.push(*s);
         }
     }
+    // The store ceiling deletes profiles of its own.
+    let store_ceiling = (args.store_ceiling || matches!(database_url, DatabaseUrl::Postgres(_)))
+        && scenarios
+            .iter()
+            .any(|s| matches!(s, Scenario::Get | Scenario::Delete));
     let seeded = scenarios
         .iter()
         .filter(|s| s.uses_seeded_profiles())
-        .count() as u64;
+        .count() as u64
+        + u64::from(store_ceiling);
     let per_scenario = args
         .requests_per_scenario
         .min(args.profiles.checked_div(seeded).unwrap_or(u64::MAX));
@@ -105,6 +116,7 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
             false => (s, (0..per_scenario).collect()),
         })
         .collect();
+    let store_targets = slices.next().unwrap_or_default().to_vec();
     let of = |wanted: Scenario| {
         indexes
             .iter()
@@ -130,6 +142,16 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         None => None,
     };
 
+    let store = match store_ceiling {
+        true => {
+            eprintln!("bench: store ceiling (the Store in-process)");
+            let ceiling =
+                store_ceiling::measure(&url, &app, &store_targets, args.concurrency).await?;
+            Some(ceiling)
+        }
+        false => None,
+    };
+
     let prepared: Vec<(Scenario, Arc<Vec<Prepared>>)> = indexes
         .iter()
         .map(|(s, ids)| (*s, Arc::new(scenario::prepare(*s, ids, anchor))))
@@ -145,9 +167,10 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         address: server.address(),
         authorization: authorization.clone(),
     };
-    // A real profile response, for the bare server to answer with. The last profile in the
-    // shuffled order is named by no scenario (or by the last one, which reads it anyway).
-    let sample_index = order.last().copied().unwrap_or(0);
+    // A real profile response, for the bare server to answer with. The first profile of the
+    // shuffled order belongs to the first scenario's slice (never to the store ceiling's, which
+    // comes after them), so it still exists here.
+    let sample_index = order.first().copied().unwrap_or(0);
     let sample = &scenario::prepare(Scenario::Get, &[sample_index], anchor)[0];
     let (status, profile_body) = load::once(&target, Scenario::Get, sample).await?;
     anyhow::ensure!(
@@ -184,7 +207,7 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         // Let an idle writer truncate the WAL, so its checkpoint counts with the writes.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let after = proc::sample(pid);
-        let use_ = server_use(&outcome, before.zip(after), proc::peak_rss(pid));
+        let used = server_use(&outcome, before.zip(after), proc::peak_rss(pid));
         let http_ceiling = http
             .iter()
             .find(|c| c.scenario == s.name())
@@ -192,9 +215,9 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         reports.push(scenario_report(
             *s,
             &outcome,
-            use_,
+            used,
             http_ceiling,
-            storage.as_ref(),
+            (storage.as_ref(), store.as_ref()),
         ));
     }
     drop(server);
@@ -222,7 +245,11 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
             database_bytes: work.database_bytes,
         },
         targets: report::targets(&reports, peak),
-        ceilings: Ceilings { http, storage },
+        ceilings: Ceilings {
+            http,
+            storage,
+            store,
+        },
         scenarios: reports,
         server_peak_rss_bytes: peak,
         load_average: [load_at_start, proc::load_average()],
@@ -251,12 +278,22 @@ fn scenario_report(
     outcome: &Outcome,
     server: report::ServerUse,
     http_ceiling: Option<f64>,
-    storage: Option<&storage::StorageCeiling>,
+    (sql, store): (
+        Option<&storage::StorageCeiling>,
+        Option<&store_ceiling::StoreCeiling>,
+    ),
 ) -> report::ScenarioReport {
     let per_second = outcome.per_second();
+    // The SQL ceiling where there is one (SQLite), else the store's (PostgreSQL).
     let storage_ceiling = match s {
-        Scenario::Delete => storage.and_then(|c| c.best_delete()).map(|d| d.per_second),
-        Scenario::Get => storage.and_then(|c| c.gets.as_ref()).map(|g| g.per_second),
+        Scenario::Delete => sql
+            .and_then(|c| c.best_delete())
+            .map(|d| d.per_second)
+            .or(store.map(|c| c.deletes_per_second)),
+        Scenario::Get => sql
+            .and_then(|c| c.gets.as_ref())
+            .map(|g| g.per_second)
+            .or(store.map(|c| c.gets_per_second)),
         _ => None,
     };
     let ratio = |ceiling: Option<f64>| ceiling.map(|c| per_second / c.max(f64::EPSILON));

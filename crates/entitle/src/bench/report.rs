@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::proc::Machine;
 use super::storage::StorageCeiling;
+use super::store_ceiling::StoreCeiling;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -47,6 +48,8 @@ pub struct Ceilings {
     pub http: Vec<HttpCeiling>,
     /// In-process store SQL; measured on SQLite only.
     pub storage: Option<StorageCeiling>,
+    /// The `Store` methods in-process (PostgreSQL, or SQLite with `--store-ceiling`).
+    pub store: Option<StoreCeiling>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,7 +212,20 @@ impl Report {
                     );
                 }
             }
-            None => out.push_str("\nStorage ceiling: not measured in this run (SQLite only).\n"),
+            None => {
+                out.push_str("\nStorage ceiling (SQL): not measured in this run (SQLite only).\n")
+            }
+        }
+        if let Some(store) = &self.ceilings.store {
+            let _ = writeln!(
+                out,
+                "\nStore ceiling (the `Store` methods in-process, {} at a time, {} profiles): get {:.0}/s, delete {:.0}/s ({} µs of client CPU per delete).",
+                store.concurrency,
+                store.operations,
+                store.gets_per_second,
+                store.deletes_per_second,
+                num(store.cpu_us_per_delete, 0)
+            );
         }
         out.push_str("\n| target | measured | met |\n|---|---|---|\n");
         for t in &self.targets {
