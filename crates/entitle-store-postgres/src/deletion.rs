@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 
 use crate::apps::profile_app;
 use crate::codec::micros;
-use crate::error::{Result, encode};
+use crate::error::Result;
 use crate::outbox::{self, NewEvent, Outbox};
 use crate::profiles;
 
@@ -92,15 +92,7 @@ async fn record_deletion(
         .fetch_one(&mut *conn)
         .await?;
     let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
-    let counts = encode(&serde_json::json!({
-        "custom_attributes": report.counts.custom_attributes,
-        "installations": report.counts.installations,
-        "chains_detached": report.counts.chains_detached,
-        "share_links_removed": report.counts.share_links_removed,
-        "overrides_removed": report.counts.overrides_removed,
-        "events_removed": report.counts.events_removed,
-        "deliveries_cancelled": report.counts.deliveries_cancelled,
-    }))?;
+    let counts = report.counts.to_document();
     let (kind, who) = match deleted_by {
         DeletedBy::Key(key) => ("key", *key.as_uuid()),
         DeletedBy::Job(job) => ("job", job),

@@ -42,9 +42,8 @@ pub async fn list(
         let kind: String = row.try_get(4)?;
         let hash: Vec<u8> = row.try_get(5)?;
         let counts: String = row.try_get(6)?;
-        let counts: serde_json::Value =
-            serde_json::from_str(&counts).map_err(|e| corrupt("deletion counts", e))?;
-        let count = |name: &str| counts[name].as_u64().unwrap_or(0) as u32;
+        let counts =
+            DeletionCounts::from_document(&counts).map_err(|e| corrupt("deletion counts", e))?;
         records.push(DeletionRecord {
             position: row.try_get(0)?,
             deletion_id: row.try_get(1)?,
@@ -57,15 +56,7 @@ pub async fn list(
             profile_hash: hash
                 .try_into()
                 .map_err(|_| corrupt("profile hash", "not 32 bytes"))?,
-            counts: DeletionCounts {
-                custom_attributes: count("custom_attributes"),
-                installations: count("installations"),
-                chains_detached: count("chains_detached"),
-                share_links_removed: count("share_links_removed"),
-                overrides_removed: count("overrides_removed"),
-                events_removed: count("events_removed"),
-                deliveries_cancelled: count("deliveries_cancelled"),
-            },
+            counts,
         });
     }
     let next = if records.len() > limit as usize {

@@ -57,9 +57,8 @@ pub fn list(
     for row in rows {
         let (position, deletion_id, deleted_at, who, kind, profile_hash, counts) =
             row.map_err(backend)?;
-        let counts: serde_json::Value =
-            serde_json::from_str(&counts).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let count = |name: &str| counts[name].as_u64().unwrap_or(0) as u32;
+        let counts = DeletionCounts::from_document(&counts)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         records.push(DeletionRecord {
             position,
             deletion_id,
@@ -70,15 +69,7 @@ pub fn list(
                 DeletedBy::Key(KeyId::from_uuid(who))
             },
             profile_hash,
-            counts: DeletionCounts {
-                custom_attributes: count("custom_attributes"),
-                installations: count("installations"),
-                chains_detached: count("chains_detached"),
-                share_links_removed: count("share_links_removed"),
-                overrides_removed: count("overrides_removed"),
-                events_removed: count("events_removed"),
-                deliveries_cancelled: count("deliveries_cancelled"),
-            },
+            counts,
         });
     }
     let next = if records.len() > limit as usize {

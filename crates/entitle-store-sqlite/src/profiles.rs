@@ -321,16 +321,7 @@ fn record_deletion(
         DeletedBy::Key(key) => ("key", *key.as_bytes()),
         DeletedBy::Job(job) => ("job", *job.as_bytes()),
     };
-    let counts = serde_json::json!({
-        "custom_attributes": report.counts.custom_attributes,
-        "installations": report.counts.installations,
-        "chains_detached": report.counts.chains_detached,
-        "share_links_removed": report.counts.share_links_removed,
-        "overrides_removed": report.counts.overrides_removed,
-        "events_removed": report.counts.events_removed,
-        "deliveries_cancelled": report.counts.deliveries_cancelled,
-    })
-    .to_string();
+    let counts = report.counts.to_document();
     conn.prepare_cached(
         "INSERT INTO deletion_records
              (app_pk, deletion_seq, deletion_id, profile_hash, deleted_by, deleted_by_kind, deleted_at, counts)

@@ -34,8 +34,10 @@ pub struct KeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// What one deletion removed, detached and cancelled. Counts only: no personal data.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one deletion removed, detached and cancelled. Counts only: no personal data. Stored by
+/// both backends as this JSON document (`to_document` / `from_document`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DeletionCounts {
     pub custom_attributes: u32,
     pub installations: u32,
@@ -57,4 +59,16 @@ pub struct DeletionReport {
     pub profile_id: ProfileId,
     pub deleted_at: Timestamp,
     pub counts: DeletionCounts,
+}
+
+impl DeletionCounts {
+    /// The stored form of a deletion record's counts.
+    pub fn to_document(&self) -> String {
+        serde_json::to_string(self).expect("counts always serialize")
+    }
+
+    /// Reads stored counts; a count the document lacks is 0.
+    pub fn from_document(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
