@@ -8,8 +8,8 @@ mod retry;
 
 pub use derive::{AccessChange, access_changes, replay_chain, transaction_events};
 pub use payload::{
-    EventContext, SharingProfile, access_level_properties, build_payload, profile_deleted_payload,
-    transaction_properties,
+    EventContext, PERSONAL_FIELDS, SharingProfile, access_level_properties, build_payload,
+    join_personal, profile_deleted_payload, split_personal, transaction_properties,
 };
 pub use plan::{
     PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_store_event,
