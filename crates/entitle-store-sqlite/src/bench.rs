@@ -7,10 +7,8 @@
 //! the ceiling runs exactly the SQL a request runs. What they leave out is everything around
 //! the SQL: HTTP, the queue to the writer thread, and the per-request savepoint.
 
-use std::cell::Cell;
-use std::ffi::c_int;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::ProfilePatch;
@@ -19,8 +17,8 @@ use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, CustomerUserId, KeyId};
 use entitle_store::{DeletedBy, StoreError, StoreResult};
 use rusqlite::Connection;
-use rusqlite::hooks::{CheckpointMode, Wal};
 
+use crate::checkpointer::{Checkpointer, TRUNCATE_EVERY};
 use crate::codec::backend;
 use crate::{apps, connection, migrations, profiles, purchases};
 
@@ -123,47 +121,6 @@ fn checkpoint(conn: &Connection) -> StoreResult<()> {
         .map_err(backend)
 }
 
-/// SQLite's default auto-checkpoint threshold, in WAL frames. A WAL hook replaces the default
-/// auto-checkpoint, so [`count_frames`] runs it itself, exactly as the default hook does.
-const AUTOCHECKPOINT_FRAMES: c_int = 1000;
-
-thread_local! {
-    /// Frames committed on this thread since counting began, and frames now in the WAL.
-    static WAL_FRAMES: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-}
-
-/// WAL hook: SQLite calls it after each commit with the frames now in the WAL. The difference
-/// is what the commit wrote; after a complete checkpoint the next commit starts the WAL over.
-fn count_frames(wal: &Wal, frames: c_int) -> rusqlite::Result<()> {
-    let frames = frames.max(0) as u64;
-    let (total, before) = WAL_FRAMES.get();
-    let written = frames.checked_sub(before).unwrap_or(frames);
-    WAL_FRAMES.set((total + written, frames));
-    if frames >= AUTOCHECKPOINT_FRAMES as u64
-        && let Ok((log, done)) = wal.checkpoint_v2(CheckpointMode::PASSIVE)
-        && log == done
-    {
-        WAL_FRAMES.set((total + written, 0));
-    }
-    Ok(())
-}
-
-/// Counts the WAL frames `conn`'s commits write from now on (on this thread).
-fn start_counting(conn: &Connection) {
-    WAL_FRAMES.set((0, 0));
-    conn.wal_hook(Some(count_frames));
-}
-
-/// A TRUNCATE checkpoint empties the WAL: the next commit's frames all count as new.
-fn truncated() {
-    let (total, _) = WAL_FRAMES.get();
-    WAL_FRAMES.set((total, 0));
-}
-
-/// The writer truncates the WAL this often while busy (`writer.rs`); the ceiling does the
-/// same, so it pays for the same checkpoint writes.
-const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
-
 /// Deletes at their best: `batch` deletes per durable commit, on one connection.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeleteCeiling {
@@ -196,7 +153,9 @@ pub fn delete_ceiling(
 ) -> StoreResult<DeleteCeiling> {
     let conn = connection::open(path)?;
     checkpoint(&conn)?;
-    start_counting(&conn);
+    // The server's own arrangement: commits on this thread, checkpoints on another.
+    let checkpointer = Checkpointer::start(path)?;
+    checkpointer.attach(&conn);
     let mut last_truncate = Instant::now();
     let started = Instant::now();
     for chunk in targets.chunks(batch.max(1)) {
@@ -216,22 +175,24 @@ pub fn delete_ceiling(
             }
         }
         conn.execute_batch("COMMIT").map_err(backend)?;
+        // The busy writer's truncation (`writer.rs`), so the ceiling pays for it too.
         if last_truncate.elapsed() >= TRUNCATE_EVERY {
-            checkpoint(&conn)?;
-            truncated();
+            checkpointer.truncate(&conn);
             last_truncate = Instant::now();
         }
     }
     // Timed like a request: done at its commit. The final truncation (an idle writer's, in the
     // server) is not timed, but its writes are on the disk either way.
     let seconds = started.elapsed().as_secs_f64();
-    checkpoint(&conn)?;
+    let wal_frames = checkpointer.frames_written();
+    checkpointer.truncate(&conn);
     conn.wal_hook(None);
+    checkpointer.finish();
     Ok(DeleteCeiling {
         batch,
         deletes: targets.len() as u64,
         seconds,
-        wal_frames: WAL_FRAMES.get().0,
+        wal_frames,
     })
 }
 

@@ -9,6 +9,7 @@ use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec::{backend, micros};
+use crate::documents::{self, Document};
 use crate::profiles;
 
 /// A stored chain with its ownership.
@@ -19,14 +20,13 @@ pub struct StoredChain {
     pub ownership: ChainOwnership,
 }
 
-pub fn decode_transactions(text: &str) -> StoreResult<Chain> {
-    let transactions: Vec<ChainTransaction> = serde_json::from_str(text)
-        .map_err(|e| StoreError::Backend(format!("stored chain unreadable: {e}")))?;
+pub fn decode_transactions(stored: &Document) -> StoreResult<Chain> {
+    let transactions: Vec<ChainTransaction> = stored.decode("chain")?;
     Ok(Chain { transactions })
 }
 
-pub fn encode_transactions(chain: &Chain) -> StoreResult<String> {
-    serde_json::to_string(&chain.transactions).map_err(|e| StoreError::Backend(e.to_string()))
+pub fn encode_transactions(chain: &Chain) -> StoreResult<Vec<u8>> {
+    documents::pack(&chain.transactions)
 }
 
 /// The chain with this key, or an empty one that does not exist yet.
@@ -44,7 +44,7 @@ pub fn load(conn: &Connection, app_pk: i64, key: &ChainKey) -> StoreResult<Store
                     row.get::<_, i64>(0)?,
                     row.get::<_, Option<[u8; 16]>>(1)?,
                     row.get::<_, bool>(2)?,
-                    row.get::<_, String>(3)?,
+                    row.get::<_, Document>(3)?,
                 ))
             },
         )
@@ -212,7 +212,7 @@ pub fn chains_of_profile(
     app_pk: i64,
     profile_id: ProfileId,
 ) -> StoreResult<Vec<(ChainKey, Chain, bool, bool)>> {
-    let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, bool, String)> {
+    let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, bool, Document)> {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
     };
     let mut chains = Vec::new();

@@ -9,6 +9,7 @@ use entitle_store::{AttemptResult, ClaimedDelivery, StoreResult};
 use rusqlite::{Connection, params};
 
 use crate::codec::{backend, micros, timestamp};
+use crate::documents::{self, Document};
 
 struct ClaimedRow {
     delivery_id: i64,
@@ -61,11 +62,12 @@ pub fn claim(
         .map_err(backend)?;
     let mut deliveries = Vec::with_capacity(claimed.len());
     for row in claimed {
-        let body: String = conn
-            .prepare_cached("SELECT payload FROM events WHERE app_pk = ?1 AND profile_id = ?2 AND event_seq = ?3")
+        let (facts, personal): (Document, Option<String>) = conn
+            .prepare_cached("SELECT payload, personal FROM events WHERE app_pk = ?1 AND profile_id = ?2 AND event_seq = ?3")
             .map_err(backend)?
-            .query_row(params![row.app_pk, row.profile_id, row.event_seq], |r| r.get(0))
+            .query_row(params![row.app_pk, row.profile_id, row.event_seq], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(backend)?;
+        let body = documents::read_payload(&facts, personal.as_deref())?.to_string();
         let (url, authorization, signing_secret): (String, Option<String>, String) = conn
             .prepare_cached("SELECT url, authorization, signing_secret FROM integrations WHERE integration_pk = ?1")
             .map_err(backend)?

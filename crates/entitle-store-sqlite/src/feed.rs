@@ -11,6 +11,7 @@ use rusqlite::{Connection, params, params_from_iter};
 
 use crate::apps::app_pk;
 use crate::codec::{backend, timestamp, uuid_column};
+use crate::documents::{self, Document};
 use crate::profiles;
 
 pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreResult<EventPage> {
@@ -34,7 +35,7 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
         (None, None) => None,
     };
     let mut sql = String::from(
-        "SELECT event_seq, event_id, event_type, profile_id, created_at, reissued, payload
+        "SELECT event_seq, event_id, event_type, profile_id, created_at, reissued, payload, personal
            FROM events WHERE app_pk = ?",
     );
     let mut values: Vec<SqlValue> = vec![SqlValue::Integer(app_pk)];
@@ -64,13 +65,14 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
                 ProfileId::from_uuid(uuid_column(row, 3)?),
                 row.get::<_, i64>(4)?,
                 row.get::<_, bool>(5)?,
-                row.get::<_, String>(6)?,
+                row.get::<_, Document>(6)?,
+                row.get::<_, Option<String>>(7)?,
             ))
         })
         .map_err(backend)?;
     let mut events = Vec::new();
     for row in rows {
-        let (position, event_id, kind, profile_id, created_at, reissued, payload) =
+        let (position, event_id, kind, profile_id, created_at, reissued, facts, personal) =
             row.map_err(backend)?;
         events.push(FeedEvent {
             position,
@@ -80,8 +82,7 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
             profile_id,
             created_at: timestamp(created_at),
             reissued,
-            payload: serde_json::from_str(&payload)
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
+            payload: documents::read_payload(&facts, personal.as_deref())?,
             deliveries: deliveries_of(conn, app_pk, profile_id, position)?,
         });
     }

@@ -8,12 +8,14 @@
 mod apps;
 pub mod bench;
 mod chains;
+mod checkpointer;
 mod codec;
 mod config;
 mod connection;
 mod deletion_jobs;
 mod deletion_records;
 mod deliveries;
+mod documents;
 mod expirations;
 mod feed;
 mod integrations;
@@ -45,6 +47,7 @@ use entitle_store::{
     OperationsStore, OutboxStats, ProfileStore, PurchaseStore, Readiness, StoreError, StoreResult,
 };
 
+use checkpointer::Checkpointer;
 use readers::Readers;
 use writer::Writer;
 
@@ -84,7 +87,8 @@ impl SqliteStore {
         }
         let mut conn = connection::open(&config.path)?;
         migrations::run(&mut conn)?;
-        let writer = Writer::start(conn, config.max_batch)?;
+        let checkpointer = Checkpointer::start(&config.path)?;
+        let writer = Writer::start(conn, checkpointer, config.max_batch)?;
         let readers = Readers::start(&config.path, config.readers.max(1))?;
         Ok(Self {
             writer,

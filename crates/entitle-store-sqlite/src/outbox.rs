@@ -9,6 +9,7 @@ use entitle_store::StoreResult;
 use rusqlite::{Connection, params};
 
 use crate::codec::{backend, micros};
+use crate::documents;
 use crate::integrations::{IntegrationRow, active_integrations};
 
 /// One event to write.
@@ -48,11 +49,11 @@ impl<'c> Outbox<'c> {
             .map_err(backend)?
             .query_row([self.app_pk], |row| row.get(0))
             .map_err(backend)?;
-        let payload = event.payload.to_string();
+        let (facts, personal) = documents::store_payload(&event.payload)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, payload, personal)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(backend)?
             .execute(params![
@@ -63,7 +64,8 @@ impl<'c> Outbox<'c> {
                 event.event_type.as_str(),
                 micros(self.at),
                 event.reissued,
-                payload
+                facts,
+                personal
             ])
             .map_err(backend)?;
         entitle_store::metrics::EVENTS_CREATED

@@ -14,13 +14,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
 use crate::codec::{backend, micros, timestamp, uuid_column};
+use crate::documents::Document;
 use crate::outbox::{self, NewEvent, Outbox};
 
 /// A profile row as stored.
 pub struct Row {
     pub identity: ProfileIdentity,
     attributes: String,
-    purchases: Option<String>,
+    purchases: Option<Document>,
     created_at: i64,
     updated_at: i64,
 }
@@ -115,8 +116,7 @@ pub fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
     let attributes: ProfileAttributes = serde_json::from_str(&row.attributes)
         .map_err(|e| StoreError::Backend(format!("stored profile attributes unreadable: {e}")))?;
     let purchases = match &row.purchases {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| StoreError::Backend(format!("stored purchases view unreadable: {e}")))?,
+        Some(stored) => stored.decode("purchases view")?,
         None => ProfileAccessView::default(),
     };
     Ok(Profile {

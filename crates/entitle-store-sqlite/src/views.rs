@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use crate::chains::chains_of_profile;
 use crate::codec::backend;
+use crate::documents;
 
 pub fn overrides_of(
     conn: &Connection,
@@ -47,10 +48,10 @@ pub fn refresh(
         })
         .collect();
     let view = derive_view(&entries, &overrides);
-    let text = serde_json::to_string(&view).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let packed = documents::pack(&view)?;
     conn.prepare_cached("UPDATE profiles SET purchases = ?3 WHERE app_pk = ?1 AND profile_id = ?2")
         .map_err(backend)?
-        .execute(params![app_pk, profile_id.as_bytes(), text])
+        .execute(params![app_pk, profile_id.as_bytes(), packed])
         .map_err(backend)?;
     Ok(view)
 }

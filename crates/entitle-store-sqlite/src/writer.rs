@@ -3,18 +3,23 @@
 //! Requests queue closures; the thread takes everything that is waiting (up to `max_batch`),
 //! runs each closure inside its own savepoint of one `BEGIN IMMEDIATE` transaction, commits once,
 //! and only then answers each request. While one commit is being fsync'd, the next batch queues,
-//! so under load many requests share one fsync instead of each paying for its own.
+//! so under load many requests share one fsync instead of each paying for its own. Copying the
+//! WAL into the database file is mostly left to the checkpointer's thread (`checkpointer.rs`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
-
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
+
+use crate::checkpointer::{Checkpointer, TRUNCATE_EVERY};
+
+/// A writer that has had nothing to do for this long is idle: it truncates the WAL.
+const IDLE_AFTER: Duration = Duration::from_millis(50);
 
 /// Called after the batch's commit with the commit's outcome.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -26,11 +31,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, max_batch: usize) -> StoreResult<Self> {
+    pub fn start(
+        conn: Connection,
+        checkpointer: Checkpointer,
+        max_batch: usize,
+    ) -> StoreResult<Self> {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let thread = std::thread::Builder::new()
             .name("entitle-sqlite-writer".into())
-            .spawn(move || write_loop(conn, receiver, max_batch.max(1)))
+            .spawn(move || write_loop(conn, checkpointer, receiver, max_batch.max(1)))
             .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             jobs: Mutex::new(Some(sender)),
@@ -85,22 +94,19 @@ impl Drop for Writer {
     }
 }
 
-/// How long WAL frames (which may hold old versions of deleted rows) may outlive their commit
-/// while the writer is busy; an idle writer truncates the WAL at once.
-const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
-
-fn write_loop(conn: Connection, jobs: Receiver<Job>, max_batch: usize) {
+fn write_loop(conn: Connection, checkpointer: Checkpointer, jobs: Receiver<Job>, max_batch: usize) {
+    checkpointer.attach(&conn);
     let mut dirty = false;
     let mut last_truncate = Instant::now();
     loop {
         let first = if dirty {
             // Something was committed since the last truncation: wait only briefly for more
             // work, and truncate the WAL when none comes.
-            match jobs.recv_timeout(Duration::from_millis(50)) {
+            match jobs.recv_timeout(IDLE_AFTER) {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
-                    truncate_wal(&conn);
-                    dirty = false;
+                    // A reader still in the WAL: try again after the next wait.
+                    dirty = !checkpointer.truncate(&conn);
                     last_truncate = Instant::now();
                     continue;
                 }
@@ -123,21 +129,13 @@ fn write_loop(conn: Connection, jobs: Receiver<Job>, max_batch: usize) {
         commit_batch(&conn, batch);
         dirty = true;
         if last_truncate.elapsed() >= TRUNCATE_EVERY {
-            truncate_wal(&conn);
-            dirty = false;
+            dirty = !checkpointer.truncate(&conn);
             last_truncate = Instant::now();
         }
     }
-    truncate_wal(&conn);
-}
-
-/// Copies the WAL into the database file and truncates the WAL to nothing. With
-/// `secure_delete`, deleted rows are overwritten in the database file; truncating the WAL
-/// removes the older page images that still held them (DESIGN.md §4.5).
-fn truncate_wal(conn: &Connection) {
-    if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-        tracing::warn!(%error, "WAL checkpoint failed; it is retried after the next commit");
-    }
+    // Everything queued is committed: the WAL is truncated one last time.
+    checkpointer.truncate(&conn);
+    checkpointer.finish();
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {

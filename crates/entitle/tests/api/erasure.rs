@@ -105,7 +105,12 @@ async fn a_deleted_profile_leaves_no_trace() {
     assert_eq!(bought.status(), 200);
     receiver.wait_for(1, Duration::from_secs(20)).await;
 
-    // Before: the data is there (so the search below can find it).
+    // Before: the data is there, in the database files as in the feed, so the searches below
+    // can find it (personal data is never stored compressed: a byte search proves erasure).
+    let bytes = database_bytes(&database);
+    for secret in &secrets {
+        assert!(contains(&bytes, secret), "{secret} is not stored as it is");
+    }
     let feed = client
         .get(format!("{}/admin/v1/apps/{app_id}/events", server.base))
         .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))

@@ -1,0 +1,252 @@
+//! WAL checkpoints off the commit path.
+//!
+//! By default SQLite checkpoints inside the commit that pushes the WAL past 1,000 frames, so
+//! every few batches one of them also copies the WAL into the database file before anyone is
+//! answered. Here the writer's connection reports its WAL size after each commit (a WAL hook,
+//! which also switches the built-in auto-checkpoint off) and a thread of its own does the
+//! copying on a connection of its own: PASSIVE checkpoints, which never block the writer,
+//! whenever the WAL has grown past [`CHECKPOINT_FRAMES`]. The writer still truncates the WAL
+//! itself once it is idle, and at the latest every [`TRUNCATE_EVERY`] (`writer.rs`): with
+//! `secure_delete` the database file holds no deleted row, and truncating the WAL removes the
+//! older page images that still did (DESIGN.md §4.5). By then the copying is mostly done, so
+//! the truncation is short. The two never wait on each other inside SQLite (whose busy
+//! handler sleeps in steps of up to 100 ms): a mutex of this process orders them.
+
+use std::cell::RefCell;
+use std::os::raw::c_int;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use entitle_store::{StoreError, StoreResult};
+use rusqlite::Connection;
+use rusqlite::hooks::Wal;
+
+use crate::connection;
+
+/// Frames (pages) in the WAL that start a PASSIVE checkpoint: SQLite's own default.
+pub const CHECKPOINT_FRAMES: u64 = 1000;
+/// How long WAL frames (which may hold old versions of deleted rows) may outlive their commit
+/// while the writer is busy; an idle writer truncates the WAL at once.
+pub const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct State {
+    /// Frames in the WAL after the last commit, as the WAL hook reported them.
+    wal_frames: u64,
+    /// Frames appended by commits since the checkpointer started.
+    frames_written: u64,
+    /// The WAL size at the last checkpoint (no new one until it grows again).
+    checkpointed_at: u64,
+    stopping: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// Held while a checkpoint runs, by either thread.
+    copying: Mutex<()>,
+}
+
+impl Shared {
+    fn committed(&self, frames: u64) {
+        let mut state = self.state.lock().expect("checkpointer lock");
+        // After a complete checkpoint the next commit starts the WAL over from its beginning.
+        let written = frames.checked_sub(state.wal_frames).unwrap_or(frames);
+        if frames < state.wal_frames {
+            state.checkpointed_at = 0;
+        }
+        state.wal_frames = frames;
+        state.frames_written += written;
+        if frames >= state.checkpointed_at + CHECKPOINT_FRAMES {
+            self.wake.notify_one();
+        }
+    }
+}
+
+thread_local! {
+    /// The checkpointer of the connection committing on this thread (the WAL hook is a plain
+    /// function, so it finds its checkpointer here).
+    static REPORT_TO: RefCell<Option<Arc<Shared>>> = const { RefCell::new(None) };
+}
+
+fn report_commit(_wal: &Wal, frames: c_int) -> rusqlite::Result<()> {
+    REPORT_TO.with(|target| {
+        if let Some(shared) = target.borrow().as_ref() {
+            shared.committed(frames.max(0) as u64);
+        }
+    });
+    Ok(())
+}
+
+pub struct Checkpointer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the checkpoint thread on its own connection to the database at `path`.
+    pub fn start(path: &Path) -> StoreResult<Self> {
+        let conn = connection::open(path)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+            copying: Mutex::new(()),
+        });
+        let thread = std::thread::Builder::new()
+            .name("entitle-sqlite-checkpoint".into())
+            .spawn({
+                let shared = shared.clone();
+                move || checkpoint_loop(&conn, &shared)
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start checkpoint thread: {e}")))?;
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Makes `conn`'s commits, made on the calling thread, report to this checkpointer, and
+    /// switches off SQLite's checkpoint-inside-commit for it.
+    pub fn attach(&self, conn: &Connection) {
+        REPORT_TO.with(|target| *target.borrow_mut() = Some(self.shared.clone()));
+        conn.wal_hook(Some(report_commit));
+    }
+
+    /// Pages appended to the WAL by the attached connection's commits so far.
+    pub fn frames_written(&self) -> u64 {
+        self.shared
+            .state
+            .lock()
+            .expect("checkpointer lock")
+            .frames_written
+    }
+
+    /// Copies the whole WAL into the database file and truncates it to nothing, on the
+    /// writer's connection (between its transactions). False when a reader still needed it.
+    pub fn truncate(&self, conn: &Connection) -> bool {
+        let _copying = self.shared.copying.lock().expect("checkpointer lock");
+        let done = checkpoint(conn, "TRUNCATE");
+        if done {
+            let mut state = self.shared.state.lock().expect("checkpointer lock");
+            state.wal_frames = 0;
+            state.checkpointed_at = 0;
+        }
+        done
+    }
+
+    /// Stops the thread (the writer truncates the WAL itself before it stops).
+    pub fn finish(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared
+            .state
+            .lock()
+            .expect("checkpointer lock")
+            .stopping = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until the WAL has grown by [`CHECKPOINT_FRAMES`] since the last checkpoint; false
+/// when the checkpointer is stopping.
+fn wait_for_growth(shared: &Shared) -> bool {
+    let mut state = shared.state.lock().expect("checkpointer lock");
+    loop {
+        if state.stopping {
+            return false;
+        }
+        if state.wal_frames >= state.checkpointed_at + CHECKPOINT_FRAMES {
+            state.checkpointed_at = state.wal_frames;
+            return true;
+        }
+        state = shared.wake.wait(state).expect("checkpointer lock");
+    }
+}
+
+fn checkpoint_loop(conn: &Connection, shared: &Shared) {
+    while wait_for_growth(shared) {
+        let _copying = shared.copying.lock().expect("checkpointer lock");
+        checkpoint(conn, "PASSIVE");
+    }
+}
+
+/// Runs one checkpoint; true when it copied the whole WAL (and, for TRUNCATE, emptied it).
+fn checkpoint(conn: &Connection, mode: &str) -> bool {
+    let sql = format!("PRAGMA wal_checkpoint({mode})");
+    let outcome = conn.query_row(&sql, [], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    });
+    match outcome {
+        Ok((busy, log, copied)) => busy == 0 && log == copied,
+        Err(error) => {
+            tracing::warn!(%error, mode, "WAL checkpoint failed; it is tried again");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    fn file_size(path: &Path) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    #[test]
+    fn a_growing_wal_is_copied_into_the_database_by_the_checkpoint_thread_and_truncated_by_the_writer()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoint.db");
+        let wal = dir.path().join("checkpoint.db-wal");
+        let conn = connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .unwrap();
+        let checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.attach(&conn);
+        let before = file_size(&path);
+        // Each commit appends at least one page-sized row: well past the threshold.
+        for id in 0..(CHECKPOINT_FRAMES + 200) {
+            conn.execute(
+                "INSERT INTO pages (id, body) VALUES (?1, zeroblob(4000))",
+                [id],
+            )
+            .unwrap();
+        }
+        assert!(checkpointer.frames_written() > CHECKPOINT_FRAMES);
+        // Nothing here checkpoints (the WAL hook switched SQLite's own auto-checkpoint off):
+        // the pages reach the database file only through the checkpoint thread.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while file_size(&path) < before + CHECKPOINT_FRAMES * 4000 {
+            assert!(Instant::now() < deadline, "the WAL was not checkpointed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(file_size(&wal) > 0);
+        assert!(checkpointer.truncate(&conn));
+        assert_eq!(file_size(&wal), 0, "the WAL is truncated to nothing");
+        let rows: u64 = conn
+            .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(rows, CHECKPOINT_FRAMES + 200);
+        checkpointer.finish();
+    }
+}

@@ -1,0 +1,213 @@
+//! The stored form of the large JSON documents that hold no personal data: a chain's
+//! transactions, a profile's purchases view and the store facts of an event's payload.
+//!
+//! They are kept packed: one format byte, then a zstd frame compressed against a dictionary of
+//! the documents' own field names and common values. A packed event row is a few hundred
+//! bytes instead of 1.6 KB of JSON, so it stays on its b-tree page: no overflow page to read
+//! during a seek, to free and zero on a delete, or to copy through the WAL (DESIGN.md §9,
+//! docs/performance.md). Personal data is never packed: it stays plain text so that a byte
+//! search of the database files proves a deletion left none of it (DESIGN.md §4.5).
+//!
+//! Rows written before packing hold plain JSON text; both forms are read.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use entitle_store::{StoreError, StoreResult};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zstd::bulk::{Compressor, Decompressor};
+use zstd::dict::{DecoderDictionary, EncoderDictionary};
+
+/// The first byte of a packed document: zstd with `DICTIONARY_V1`. The dictionary of a format
+/// can never change once a document was written with it; a better one is a new format byte.
+const FORMAT_V1: u8 = 1;
+const DICTIONARY_V1: &[u8] = include_bytes!("documents/dictionary-v1.json");
+/// Fast to compress (a write packs several documents) and still small; see docs/performance.md.
+const LEVEL: i32 = 3;
+/// Documents are bounded by the 1 MiB request body; anything claiming more is corrupt.
+const MAX_DOCUMENT: usize = 16 << 20;
+
+fn encoder_dictionary() -> &'static EncoderDictionary<'static> {
+    static DICTIONARY: OnceLock<EncoderDictionary<'static>> = OnceLock::new();
+    DICTIONARY.get_or_init(|| EncoderDictionary::copy(DICTIONARY_V1, LEVEL))
+}
+
+fn decoder_dictionary() -> &'static DecoderDictionary<'static> {
+    static DICTIONARY: OnceLock<DecoderDictionary<'static>> = OnceLock::new();
+    DICTIONARY.get_or_init(|| DecoderDictionary::copy(DICTIONARY_V1))
+}
+
+thread_local! {
+    // A compression context is worth reusing: making one costs more than packing a document.
+    static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("stored {what} unreadable: {detail}"))
+}
+
+/// Packs raw JSON bytes.
+pub fn pack_json(json: &[u8]) -> StoreResult<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let compressor = Compressor::with_prepared_dictionary(encoder_dictionary())
+                .map_err(|e| StoreError::Backend(format!("cannot start compression: {e}")))?;
+            *slot = Some(compressor);
+        }
+        let compressor = slot.as_mut().expect("set above");
+        let frame = compressor
+            .compress(json)
+            .map_err(|e| StoreError::Backend(format!("cannot pack a document: {e}")))?;
+        let mut packed = Vec::with_capacity(frame.len() + 1);
+        packed.push(FORMAT_V1);
+        packed.extend_from_slice(&frame);
+        Ok(packed)
+    })
+}
+
+/// Packs a value as JSON.
+pub fn pack<T: Serialize + ?Sized>(value: &T) -> StoreResult<Vec<u8>> {
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    pack_json(&json)
+}
+
+/// A document column as read: packed bytes, or the plain JSON text of an older row.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Packed(Vec<u8>),
+    Plain(String),
+}
+
+impl FromSql for Document {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Blob(bytes) => Ok(Document::Packed(bytes.to_vec())),
+            ValueRef::Text(text) => std::str::from_utf8(text)
+                .map(|text| Document::Plain(text.to_owned()))
+                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+impl Document {
+    pub fn decode<T: DeserializeOwned>(&self, what: &str) -> StoreResult<T> {
+        match self {
+            Document::Plain(text) => serde_json::from_str(text).map_err(|e| corrupt(what, e)),
+            Document::Packed(bytes) => {
+                let json = unpack_json(bytes, what)?;
+                serde_json::from_slice(&json).map_err(|e| corrupt(what, e))
+            }
+        }
+    }
+}
+
+fn unpack_json(bytes: &[u8], what: &str) -> StoreResult<Vec<u8>> {
+    let Some((&FORMAT_V1, frame)) = bytes.split_first() else {
+        return Err(corrupt(what, "unknown format"));
+    };
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .map_err(|_| corrupt(what, "not a zstd frame"))?
+        .ok_or_else(|| corrupt(what, "no content size"))?;
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|&size| size <= MAX_DOCUMENT)
+        .ok_or_else(|| corrupt(what, "implausible size"))?;
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let decompressor = Decompressor::with_prepared_dictionary(decoder_dictionary())
+                .map_err(|e| StoreError::Backend(format!("cannot start decompression: {e}")))?;
+            *slot = Some(decompressor);
+        }
+        let decompressor = slot.as_mut().expect("set above");
+        decompressor
+            .decompress(frame, size)
+            .map_err(|e| corrupt(what, e))
+    })
+}
+
+/// An event payload as stored: the store facts packed, the personal fields as plain JSON text
+/// (`None` when it has none, as in `profile_deleted`).
+pub fn store_payload(payload: &serde_json::Value) -> StoreResult<(Vec<u8>, Option<String>)> {
+    let (facts, personal) = entitle_domain::events::split_personal(payload.clone());
+    let personal = if personal.is_empty() {
+        None
+    } else {
+        Some(serde_json::Value::Object(personal).to_string())
+    };
+    Ok((pack(&facts)?, personal))
+}
+
+/// The inverse of `store_payload`; an older row holds the whole payload as plain text.
+pub fn read_payload(facts: &Document, personal: Option<&str>) -> StoreResult<serde_json::Value> {
+    let facts: serde_json::Value = facts.decode("event payload")?;
+    let personal = match personal {
+        None => serde_json::Map::new(),
+        Some(text) => serde_json::from_str(text).map_err(|e| corrupt("event payload", e))?,
+    };
+    Ok(entitle_domain::events::join_personal(facts, personal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_document_reads_back_as_the_same_value_and_is_smaller() {
+        let value = serde_json::json!({
+            "event_type": "subscription_renewed",
+            "event_properties": {"store": "app_store", "environment": "Production",
+                "vendor_product_id": "monthly", "price_usd": 9.99, "currency": "USD"},
+            "event_api_version": 1,
+        });
+        let packed = pack(&value).unwrap();
+        assert!(
+            packed.len() < value.to_string().len() / 2,
+            "{} bytes",
+            packed.len()
+        );
+        let read: serde_json::Value = Document::Packed(packed).decode("test").unwrap();
+        assert_eq!(read, value);
+    }
+
+    #[test]
+    fn a_stored_payload_keeps_personal_data_plain_and_reads_back_whole() {
+        let payload = serde_json::json!({
+            "profile_id": "p", "email": "someone@example.org", "customer_user_id": "cuid-1",
+            "user_attributes": {"favourite": "tea"}, "event_type": "subscription_started",
+            "event_properties": {"store": "app_store"},
+        });
+        let (facts, personal) = store_payload(&payload).unwrap();
+        let personal = personal.unwrap();
+        for secret in ["someone@example.org", "cuid-1", "tea"] {
+            assert!(personal.contains(secret));
+        }
+        let read = read_payload(&Document::Packed(facts), Some(&personal)).unwrap();
+        assert_eq!(read, payload);
+        let older = Document::Plain(payload.to_string());
+        assert_eq!(read_payload(&older, None).unwrap(), payload);
+    }
+
+    #[test]
+    fn plain_json_of_older_rows_is_still_read() {
+        let read: serde_json::Value = Document::Plain(r#"{"a":1}"#.into()).decode("test").unwrap();
+        assert_eq!(read, serde_json::json!({"a": 1}));
+    }
+
+    #[test]
+    fn corrupt_bytes_are_an_error_not_a_panic() {
+        for bytes in [
+            vec![],
+            vec![9, 1, 2],
+            vec![FORMAT_V1, 0xff, 0xff, 0xff, 0xff, 0],
+        ] {
+            let result: StoreResult<serde_json::Value> = Document::Packed(bytes).decode("test");
+            assert!(result.is_err());
+        }
+    }
+}
