@@ -63,7 +63,10 @@ pub fn claim(
     let mut deliveries = Vec::with_capacity(claimed.len());
     for row in claimed {
         let (facts, personal): (Document, Option<String>) = conn
-            .prepare_cached("SELECT payload, personal FROM events WHERE app_pk = ?1 AND profile_id = ?2 AND event_seq = ?3")
+            .prepare_cached(
+                "SELECT b.payload, b.personal FROM events e JOIN event_bodies b ON b.body_pk = e.body_pk
+                  WHERE e.app_pk = ?1 AND e.profile_id = ?2 AND e.event_seq = ?3",
+            )
             .map_err(backend)?
             .query_row(params![row.app_pk, row.profile_id, row.event_seq], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(backend)?;

@@ -35,24 +35,26 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
         (None, None) => None,
     };
     let mut sql = String::from(
-        "SELECT event_seq, event_id, event_type, profile_id, created_at, reissued, payload, personal
-           FROM events WHERE app_pk = ?",
+        "SELECT e.event_seq, e.event_id, e.event_type, e.profile_id, e.created_at, e.reissued,
+                b.payload, b.personal
+           FROM events e JOIN event_bodies b ON b.body_pk = e.body_pk
+          WHERE e.app_pk = ?",
     );
     let mut values: Vec<SqlValue> = vec![SqlValue::Integer(app_pk)];
     if let Some(id) = profile_id {
-        sql.push_str(" AND profile_id = ?");
+        sql.push_str(" AND e.profile_id = ?");
         values.push(SqlValue::Blob(id.as_bytes().to_vec()));
     }
     if let Some(kind) = query.event_type {
-        sql.push_str(" AND event_type = ?");
+        sql.push_str(" AND e.event_type = ?");
         values.push(SqlValue::Text(kind.as_str().to_owned()));
     }
     if let Some(before) = query.before {
-        sql.push_str(" AND event_seq < ?");
+        sql.push_str(" AND e.event_seq < ?");
         values.push(SqlValue::Integer(before));
     }
     let limit = query.limit.clamp(1, 500);
-    sql.push_str(" ORDER BY event_seq DESC LIMIT ?");
+    sql.push_str(" ORDER BY e.event_seq DESC LIMIT ?");
     values.push(SqlValue::Integer(i64::from(limit) + 1));
 
     let mut statement = conn.prepare(&sql).map_err(backend)?;

@@ -33,6 +33,10 @@ const CHECKS: &[(&str, &str)] = &[
             AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.app_pk = e.app_pk AND p.profile_id = e.profile_id)",
     ),
     (
+        "event payloads of events that do not exist",
+        "SELECT COUNT(*) FROM event_bodies WHERE body_pk NOT IN (SELECT body_pk FROM events)",
+    ),
+    (
         "deliveries of events that do not exist",
         "SELECT COUNT(*) FROM deliveries d
           WHERE NOT EXISTS (SELECT 1 FROM events e

@@ -51,9 +51,15 @@ impl<'c> Outbox<'c> {
             .map_err(backend)?;
         let (facts, personal) = documents::store_payload(&event.payload)?;
         self.conn
+            .prepare_cached("INSERT INTO event_bodies (payload, personal) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![facts, personal])
+            .map_err(backend)?;
+        let body_pk = self.conn.last_insert_rowid();
+        self.conn
             .prepare_cached(
-                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, payload, personal)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, body_pk)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(backend)?
             .execute(params![
@@ -64,8 +70,7 @@ impl<'c> Outbox<'c> {
                 event.event_type.as_str(),
                 micros(self.at),
                 event.reissued,
-                facts,
-                personal
+                body_pk
             ])
             .map_err(backend)?;
         entitle_store::metrics::EVENTS_CREATED
@@ -128,6 +133,13 @@ pub fn remove_profile_events(
         .map_err(backend)?
         .execute(params![app_pk, id])
         .map_err(backend)?;
+    conn.prepare_cached(
+        "DELETE FROM event_bodies WHERE body_pk IN
+             (SELECT body_pk FROM events WHERE app_pk = ?1 AND profile_id = ?2)",
+    )
+    .map_err(backend)?
+    .execute(params![app_pk, id])
+    .map_err(backend)?;
     let events = conn
         .prepare_cached("DELETE FROM events WHERE app_pk = ?1 AND profile_id = ?2")
         .map_err(backend)?
