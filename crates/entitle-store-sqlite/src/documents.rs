@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
@@ -49,16 +50,27 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored {what} unreadable: {detail}"))
 }
 
-/// Packs raw JSON bytes.
-pub fn pack_json(json: &[u8]) -> StoreResult<Vec<u8>> {
-    COMPRESSOR.with(|cell| {
+/// Runs `work` with this thread's (de)compression context, made by `make` on first use.
+fn with_context<C: 'static, R>(
+    context: &'static LocalKey<RefCell<Option<C>>>,
+    make: impl FnOnce() -> std::io::Result<C>,
+    work: impl FnOnce(&mut C) -> StoreResult<R>,
+) -> StoreResult<R> {
+    context.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            let compressor = Compressor::with_prepared_dictionary(encoder_dictionary())
-                .map_err(|e| StoreError::Backend(format!("cannot start compression: {e}")))?;
-            *slot = Some(compressor);
+            let made = make()
+                .map_err(|e| StoreError::Backend(format!("cannot start (de)compression: {e}")))?;
+            *slot = Some(made);
         }
-        let compressor = slot.as_mut().expect("set above");
+        work(slot.as_mut().expect("set above"))
+    })
+}
+
+/// Packs raw JSON bytes.
+pub fn pack_json(json: &[u8]) -> StoreResult<Vec<u8>> {
+    let make = || Compressor::with_prepared_dictionary(encoder_dictionary());
+    with_context(&COMPRESSOR, make, |compressor| {
         let frame = compressor
             .compress(json)
             .map_err(|e| StoreError::Backend(format!("cannot pack a document: {e}")))?;
@@ -117,14 +129,8 @@ fn unpack_json(bytes: &[u8], what: &str) -> StoreResult<Vec<u8>> {
         .ok()
         .filter(|&size| size <= MAX_DOCUMENT)
         .ok_or_else(|| corrupt(what, "implausible size"))?;
-    DECOMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let decompressor = Decompressor::with_prepared_dictionary(decoder_dictionary())
-                .map_err(|e| StoreError::Backend(format!("cannot start decompression: {e}")))?;
-            *slot = Some(decompressor);
-        }
-        let decompressor = slot.as_mut().expect("set above");
+    let make = || Decompressor::with_prepared_dictionary(decoder_dictionary());
+    with_context(&DECOMPRESSOR, make, |decompressor| {
         decompressor
             .decompress(frame, size)
             .map_err(|e| corrupt(what, e))

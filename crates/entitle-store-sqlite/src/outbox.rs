@@ -122,28 +122,23 @@ pub fn remove_profile_events(
         .map_err(backend)?
         .query_row(params![app_pk, id], |row| row.get(0))
         .map_err(backend)?;
-    conn.prepare_cached(
+    // Each statement removes the rows of this one profile (bound as ?1, ?2); children first.
+    let remove = |sql: &str| -> StoreResult<u32> {
+        conn.prepare_cached(sql)
+            .map_err(backend)?
+            .execute(params![app_pk, id])
+            .map(|n| n as u32)
+            .map_err(backend)
+    };
+    remove(
         "DELETE FROM delivery_attempts WHERE delivery_pk IN
              (SELECT delivery_pk FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2)",
-    )
-    .map_err(backend)?
-    .execute(params![app_pk, id])
-    .map_err(backend)?;
-    conn.prepare_cached("DELETE FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2")
-        .map_err(backend)?
-        .execute(params![app_pk, id])
-        .map_err(backend)?;
-    conn.prepare_cached(
+    )?;
+    remove("DELETE FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2")?;
+    remove(
         "DELETE FROM event_bodies WHERE body_pk IN
              (SELECT body_pk FROM events WHERE app_pk = ?1 AND profile_id = ?2)",
-    )
-    .map_err(backend)?
-    .execute(params![app_pk, id])
-    .map_err(backend)?;
-    let events = conn
-        .prepare_cached("DELETE FROM events WHERE app_pk = ?1 AND profile_id = ?2")
-        .map_err(backend)?
-        .execute(params![app_pk, id])
-        .map_err(backend)? as u32;
+    )?;
+    let events = remove("DELETE FROM events WHERE app_pk = ?1 AND profile_id = ?2")?;
     Ok((events, pending))
 }
