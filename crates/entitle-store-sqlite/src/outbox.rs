@@ -8,7 +8,7 @@ use entitle_domain::purchase::Environment;
 use entitle_store::StoreResult;
 use rusqlite::{Connection, params};
 
-use crate::codec::{backend, micros};
+use crate::codec::{self, backend, micros};
 use crate::documents;
 use crate::integrations::{IntegrationRow, active_integrations};
 
@@ -123,13 +123,7 @@ pub fn remove_profile_events(
         .query_row(params![app_pk, id], |row| row.get(0))
         .map_err(backend)?;
     // Each statement removes the rows of this one profile (bound as ?1, ?2); children first.
-    let remove = |sql: &str| -> StoreResult<u32> {
-        conn.prepare_cached(sql)
-            .map_err(backend)?
-            .execute(params![app_pk, id])
-            .map(|n| n as u32)
-            .map_err(backend)
-    };
+    let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile_id);
     remove(
         "DELETE FROM delivery_attempts WHERE delivery_pk IN
              (SELECT delivery_pk FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2)",

@@ -13,7 +13,7 @@ use entitle_store::{DeletedBy, DeletionCounts, DeletionReport, StoreError, Store
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
-use crate::codec::{backend, micros, timestamp, uuid_column};
+use crate::codec::{self, backend, micros, timestamp, uuid_column};
 use crate::documents::Document;
 use crate::outbox::{self, NewEvent, Outbox};
 
@@ -261,14 +261,7 @@ pub fn delete(
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
     let row = resolve(conn, app_pk, target)?;
     let profile = to_profile(app, row)?;
-    let id = profile.profile_id.as_bytes();
-    let remove = |sql: &str| -> StoreResult<u32> {
-        conn.prepare_cached(sql)
-            .map_err(backend)?
-            .execute(params![app_pk, id])
-            .map(|n| n as u32)
-            .map_err(backend)
-    };
+    let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile.profile_id);
     remove("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")?;
     // History detaches: the chains keep their transactions (store facts only) and lose their
     // owner; the next profile to use the purchase becomes its parent.
