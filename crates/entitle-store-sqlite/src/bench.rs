@@ -152,6 +152,7 @@ pub fn delete_ceiling(
     batch: usize,
 ) -> StoreResult<DeleteCeiling> {
     let conn = connection::open(path)?;
+    connection::set_cache(&conn, connection::WRITER_CACHE_KIB)?;
     checkpoint(&conn)?;
     // The server's own arrangement: commits on this thread, checkpoints on another.
     let checkpointer = Checkpointer::start(path)?;

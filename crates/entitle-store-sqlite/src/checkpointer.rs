@@ -89,6 +89,7 @@ impl Checkpointer {
     /// Starts the checkpoint thread on its own connection to the database at `path`.
     pub fn start(path: &Path) -> StoreResult<Self> {
         let conn = connection::open(path)?;
+        connection::set_cache(&conn, connection::CHECKPOINTER_CACHE_KIB)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),

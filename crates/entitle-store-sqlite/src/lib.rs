@@ -87,6 +87,7 @@ impl SqliteStore {
         }
         let mut conn = connection::open(&config.path)?;
         migrations::run(&mut conn)?;
+        connection::set_cache(&conn, connection::WRITER_CACHE_KIB)?;
         let checkpointer = Checkpointer::start(&config.path)?;
         let writer = Writer::start(conn, checkpointer, config.max_batch)?;
         let readers = Readers::start(&config.path, config.readers.max(1))?;

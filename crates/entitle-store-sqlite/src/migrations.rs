@@ -11,7 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_events.sql")),
     (4, include_str!("../migrations/0004_expirations.sql")),
     (5, include_str!("../migrations/0005_deletion_jobs.sql")),
-    (6, include_str!("../migrations/0006_packed_documents.sql")),
+    (6, include_str!("../migrations/0006_compact_rows.sql")),
 ];
 
 /// The newest schema version this build knows.
