@@ -2,14 +2,17 @@
 --
 -- A WITHOUT ROWID table is an index b-tree, in which every entry is stored whole, interior
 -- pages included. With rows of hundreds of bytes a 4 KiB interior page held a handful of them:
--- the trees were deep, their interior pages alone outgrew any page cache at a million profiles
--- (every seek then read pages from the file), and one profile's events, though adjacent in
--- key order, spread over half a dozen pages.
+-- the trees were deep, and one profile's events, though adjacent in key order, spread over
+-- half a dozen pages.
 --
 -- `events` keeps its key (app, profile, position), so a profile's events still leave in one
 -- range delete, but only a ~60-byte entry per event; the payload lives in `event_bodies`, a
--- rowid table (rows only in its leaves, written in order). `profiles` becomes a rowid table:
--- its rows sit in leaves only, and the (app, profile id) key is a small unique index.
+-- rowid table (rows only in its leaves, written in order).
+--
+-- (`profiles`, ~400 bytes a row once its documents are packed, stays WITHOUT ROWID: as a rowid
+-- table with a unique (app, profile id) index its interior pages shrank, but a delete then
+-- changes one more b-tree, and measured deletes were 15-20% slower at 100,000 and at 1,000,000
+-- profiles alike; docs/performance.md.)
 --
 -- Large documents without personal data are stored packed (zstd against a fixed dictionary,
 -- src/documents.rs). The personal fields of a payload are kept apart, as plain JSON text,
@@ -49,26 +52,3 @@ ALTER TABLE events_compact RENAME TO events;
 
 -- The feed, newest first.
 CREATE UNIQUE INDEX events_feed ON events (app_pk, event_seq);
-
-CREATE TABLE profiles_by_rowid (
-    profile_pk        INTEGER PRIMARY KEY,
-    app_pk            INTEGER NOT NULL,
-    profile_id        BLOB NOT NULL,
-    customer_user_id  TEXT,
-    attributes        TEXT NOT NULL,
-    created_at        INTEGER NOT NULL,
-    updated_at        INTEGER NOT NULL,
-    purchases         BLOB,
-    UNIQUE (app_pk, profile_id)
-);
-
-INSERT INTO profiles_by_rowid
-    (app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases)
-SELECT app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases
-  FROM profiles ORDER BY created_at;
-
-DROP TABLE profiles;
-ALTER TABLE profiles_by_rowid RENAME TO profiles;
-
-CREATE UNIQUE INDEX profiles_by_customer_user_id
-    ON profiles (app_pk, customer_user_id) WHERE customer_user_id IS NOT NULL;
