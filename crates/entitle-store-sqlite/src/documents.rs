@@ -139,8 +139,8 @@ fn unpack_json(bytes: &[u8], what: &str) -> StoreResult<Vec<u8>> {
 
 /// An event payload as stored: the store facts packed, the personal fields as plain JSON text
 /// (`None` when it has none, as in `profile_deleted`).
-pub fn store_payload(payload: &serde_json::Value) -> StoreResult<(Vec<u8>, Option<String>)> {
-    let (facts, personal) = entitle_domain::events::split_personal(payload.clone());
+pub fn store_payload(payload: serde_json::Value) -> StoreResult<(Vec<u8>, Option<String>)> {
+    let (facts, personal) = entitle_domain::events::split_personal(payload);
     let personal = if personal.is_empty() {
         None
     } else {
@@ -188,7 +188,7 @@ mod tests {
             "user_attributes": {"favourite": "tea"}, "event_type": "subscription_started",
             "event_properties": {"store": "app_store"},
         });
-        let (facts, personal) = store_payload(&payload).unwrap();
+        let (facts, personal) = store_payload(payload.clone()).unwrap();
         let personal = personal.unwrap();
         for secret in ["someone@example.org", "cuid-1", "tea"] {
             assert!(personal.contains(secret));

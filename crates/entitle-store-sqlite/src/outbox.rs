@@ -49,7 +49,7 @@ impl<'c> Outbox<'c> {
             .map_err(backend)?
             .query_row([self.app_pk], |row| row.get(0))
             .map_err(backend)?;
-        let (facts, personal) = documents::store_payload(&event.payload)?;
+        let (facts, personal) = documents::store_payload(event.payload)?;
         self.conn
             .prepare_cached("INSERT INTO event_bodies (payload, personal) VALUES (?1, ?2)")
             .map_err(backend)?

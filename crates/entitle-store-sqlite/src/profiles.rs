@@ -112,9 +112,13 @@ pub fn resolve(conn: &Connection, app_pk: i64, target: &ProfileRef) -> StoreResu
         .ok_or(StoreError::ProfileNotFound)
 }
 
+fn decode_attributes(row: &Row) -> StoreResult<ProfileAttributes> {
+    serde_json::from_str(&row.attributes)
+        .map_err(|e| StoreError::Backend(format!("stored profile attributes unreadable: {e}")))
+}
+
 pub fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
-    let attributes: ProfileAttributes = serde_json::from_str(&row.attributes)
-        .map_err(|e| StoreError::Backend(format!("stored profile attributes unreadable: {e}")))?;
+    let attributes = decode_attributes(&row)?;
     let purchases = match &row.purchases {
         Some(stored) => stored.decode("purchases view")?,
         None => ProfileAccessView::default(),
@@ -260,8 +264,10 @@ pub fn delete(
 ) -> StoreResult<DeletionReport> {
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
     let row = resolve(conn, app_pk, target)?;
-    let profile = to_profile(app, row)?;
-    let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile.profile_id);
+    // Only what the deletion record counts is read; the purchases view is not decoded.
+    let attributes = decode_attributes(&row)?;
+    let profile_id = row.identity.profile_id;
+    let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile_id);
     remove("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")?;
     // History detaches: the chains keep their transactions (store facts only) and lose their
     // owner; the next profile to use the purchase becomes its parent.
@@ -275,11 +281,11 @@ pub fn delete(
         remove("DELETE FROM access_overrides WHERE app_pk = ?1 AND profile_id = ?2")?;
     // Its integration events leave the feed, and their pending deliveries go with them.
     let (events_removed, deliveries_cancelled) =
-        outbox::remove_profile_events(conn, app_pk, profile.profile_id)?;
+        outbox::remove_profile_events(conn, app_pk, profile_id)?;
 
     let counts = DeletionCounts {
-        custom_attributes: profile.attributes.custom_attributes.len() as u32,
-        installations: profile.attributes.installations.len() as u32,
+        custom_attributes: attributes.custom_attributes.len() as u32,
+        installations: attributes.installations.len() as u32,
         chains_detached,
         share_links_removed,
         overrides_removed,
@@ -288,7 +294,7 @@ pub fn delete(
     };
     let report = DeletionReport {
         deletion_id: uuid::Uuid::now_v7(),
-        profile_id: profile.profile_id,
+        profile_id,
         deleted_at: at,
         counts,
     };
