@@ -1,4 +1,11 @@
 //! Reader threads, each with its own connection, sharing one queue of read jobs.
+//!
+//! A reader takes every job waiting in the queue (up to [`MAX_BATCH`]) and runs them in one
+//! read transaction. Beginning and ending a transaction (its locks on the WAL index) costs
+//! about as much as a point read, so under load this halves the work per read. It stays
+//! exact: the jobs are taken off the queue *before* the transaction begins, so its snapshot
+//! holds every commit that was acknowledged before any of those requests arrived — a client
+//! always reads its own acknowledged writes, and a key revoked by another process is refused.
 
 use std::path::Path;
 
@@ -24,8 +31,16 @@ impl Readers {
             std::thread::Builder::new()
                 .name(format!("entitle-sqlite-reader-{index}"))
                 .spawn(move || {
+                    let mut batch = Vec::with_capacity(MAX_BATCH);
                     while let Ok(job) = jobs.recv() {
-                        job(&conn);
+                        batch.push(job);
+                        while batch.len() < MAX_BATCH {
+                            match jobs.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        run_batch(&conn, &mut batch);
                     }
                 })
                 .map_err(|e| StoreError::Unavailable(format!("cannot start reader: {e}")))?;
@@ -53,11 +68,36 @@ impl Readers {
     }
 }
 
-/// Runs several reads against one consistent snapshot of the database.
+/// Most jobs one read transaction serves: enough to share its cost, few enough that one
+/// reader does not take the whole queue while the others idle.
+const MAX_BATCH: usize = 32;
+
+/// Runs the jobs taken off the queue in one read transaction. Should it fail to begin, each
+/// statement reads in a transaction of its own, as before batching; a transaction is never
+/// left open past its batch, so no snapshot outlives the requests it was taken for.
+fn run_batch(conn: &Connection, batch: &mut Vec<ReadJob>) {
+    let _ = run_cached(conn, "BEGIN DEFERRED");
+    for job in batch.drain(..) {
+        job(conn);
+    }
+    if !conn.is_autocommit() && run_cached(conn, "COMMIT").is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
+}
+
+/// Runs several reads against one consistent snapshot of the database (the batch's, when the
+/// job is one of several sharing a transaction).
 pub fn snapshot<R>(
     conn: &Connection,
     read: impl FnOnce(&Connection) -> StoreResult<R>,
 ) -> StoreResult<R> {
+    if !conn.is_autocommit() {
+        return read(conn);
+    }
     conn.execute_batch("BEGIN DEFERRED")
         .map_err(|e| StoreError::Backend(e.to_string()))?;
     let outcome = read(conn);
