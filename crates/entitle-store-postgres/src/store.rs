@@ -12,9 +12,11 @@ use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
     AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore, DeletedBy,
     DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
-    IntegrationStore, KeyRecord, KeyStore, NewKey, ProfileStore, PurchaseStore, StoreResult,
+    IntegrationStore, KeyRecord, KeyStore, KeyedProfile, NewKey, ProfileStore, PurchaseStore,
+    StoreResult,
 };
 
+use crate::error::Error;
 use crate::transact::{Mode, transaction};
 use crate::{
     PgStore, apps, config, deletion, deliveries, expirations, feed, integrations, overrides,
@@ -49,6 +51,26 @@ impl ProfileStore for PgStore {
         transaction!(self, Mode::Read, [target], |conn| profiles::get(
             conn, app, &target
         ))
+    }
+
+    async fn get_profile_by_key(
+        &self,
+        lookup: &str,
+        target: ProfileRef,
+    ) -> StoreResult<KeyedProfile> {
+        let lookup = lookup.to_owned();
+        transaction!(self, Mode::Read, [lookup, target], |conn| async {
+            let key = apps::find_key(conn, &lookup).await?;
+            let profile = match &key {
+                Some(key) if !key.revoked => match profiles::get(conn, key.app_id, &target).await {
+                    Ok(profile) => Some(Ok(profile)),
+                    Err(Error::Store(answer)) => Some(Err(answer)),
+                    Err(failure) => return Err(failure),
+                },
+                _ => None,
+            };
+            Ok(KeyedProfile { key, profile })
+        })
     }
 
     async fn update_profile(

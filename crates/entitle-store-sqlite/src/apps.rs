@@ -9,19 +9,28 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::codec::{backend, micros, timestamp, uuid_column};
 
 pub fn find_key(conn: &Connection, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
+    Ok(find_key_in_app(conn, lookup)?.map(|(key, _)| key))
+}
+
+/// The key and the internal key of its app.
+pub fn find_key_in_app(
+    conn: &Connection,
+    lookup: &str,
+) -> StoreResult<Option<(ApiKeyRecord, i64)>> {
     conn.prepare_cached(
-        "SELECT k.key_id, a.app_id, k.secret_sha256, k.revoked_at IS NOT NULL
+        "SELECT k.key_id, a.app_id, k.secret_sha256, k.revoked_at IS NOT NULL, a.app_pk
            FROM api_keys k JOIN apps a ON a.app_pk = k.app_pk
           WHERE k.lookup = ?1",
     )
     .map_err(backend)?
     .query_row([lookup], |row| {
-        Ok(ApiKeyRecord {
+        let key = ApiKeyRecord {
             key_id: KeyId::from_uuid(uuid_column(row, 0)?),
             app_id: AppId::from_uuid(uuid_column(row, 1)?),
             secret_hash: SecretHash(row.get(2)?),
             revoked: row.get(3)?,
-        })
+        };
+        Ok((key, row.get(4)?))
     })
     .optional()
     .map_err(backend)

@@ -43,7 +43,7 @@ use entitle_store::{
     AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ClaimedItem, ConfigStore,
     DeletedBy, DeletionJob, DeletionJobStore, DeletionRecordPage, DeletionRecordStore,
     DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
-    IntegrationStore, ItemOutcome, JobItem, JobTarget, KeyRecord, KeyStore, NewKey,
+    IntegrationStore, ItemOutcome, JobItem, JobTarget, KeyRecord, KeyStore, KeyedProfile, NewKey,
     OperationsStore, OutboxStats, ProfileStore, PurchaseStore, Readiness, StoreError, StoreResult,
 };
 
@@ -141,6 +141,19 @@ impl ProfileStore for SqliteStore {
     async fn get_profile(&self, app: AppId, target: ProfileRef) -> StoreResult<Profile> {
         self.readers
             .run(move |conn| profiles::get(conn, app, &target))
+            .await
+    }
+
+    async fn get_profile_by_key(
+        &self,
+        lookup: &str,
+        target: ProfileRef,
+    ) -> StoreResult<KeyedProfile> {
+        let lookup = lookup.to_owned();
+        self.readers
+            .run(move |conn| {
+                readers::snapshot(conn, |conn| profiles::get_by_key(conn, &lookup, &target))
+            })
             .await
     }
 

@@ -9,7 +9,9 @@ use entitle_domain::resolve::{
     CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
 };
 use entitle_domain::{AppId, CustomerUserId, ProfileId};
-use entitle_store::{DeletedBy, DeletionCounts, DeletionReport, StoreError, StoreResult};
+use entitle_store::{
+    DeletedBy, DeletionCounts, DeletionReport, KeyedProfile, StoreError, StoreResult,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
@@ -142,6 +144,27 @@ pub fn get(conn: &Connection, app: AppId, target: &ProfileRef) -> StoreResult<Pr
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
     let row = resolve(conn, app_pk, target)?;
     to_profile(app, row)
+}
+
+/// The key `lookup` names and, when it is live, the profile `target` names in its app.
+pub fn get_by_key(
+    conn: &Connection,
+    lookup: &str,
+    target: &ProfileRef,
+) -> StoreResult<KeyedProfile> {
+    match crate::apps::find_key_in_app(conn, lookup)? {
+        Some((key, app_pk)) if !key.revoked => {
+            let profile = resolve(conn, app_pk, target).and_then(|row| to_profile(key.app_id, row));
+            Ok(KeyedProfile {
+                key: Some(key),
+                profile: Some(profile),
+            })
+        }
+        key => Ok(KeyedProfile {
+            key: key.map(|(key, _)| key),
+            profile: None,
+        }),
+    }
 }
 
 pub fn create(

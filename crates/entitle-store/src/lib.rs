@@ -28,7 +28,9 @@ pub use events::{
     AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, DeliveryState, DeliveryStatus,
     EventPage, EventQuery, FeedEvent, Integration,
 };
-pub use records::{ApiKeyRecord, AppRecord, DeletionCounts, DeletionReport, KeyRecord, NewKey};
+pub use records::{
+    ApiKeyRecord, AppRecord, DeletionCounts, DeletionReport, KeyRecord, KeyedProfile, NewKey,
+};
 
 /// Looking up API keys on every request.
 #[async_trait]
@@ -50,6 +52,16 @@ pub trait ProfileStore: Send + Sync {
     ) -> StoreResult<Profile>;
 
     async fn get_profile(&self, app: AppId, target: ProfileRef) -> StoreResult<Profile>;
+
+    /// A GET's whole read in one trip to the store: the key whose lookup part is `lookup` (as
+    /// [`KeyStore::find_key`] finds it) and, when that key is not revoked, the profile `target`
+    /// names in the key's app (as [`ProfileStore::get_profile`] answers). The caller checks
+    /// the presented secret against the key's hash before it uses the profile.
+    async fn get_profile_by_key(
+        &self,
+        lookup: &str,
+        target: ProfileRef,
+    ) -> StoreResult<KeyedProfile>;
 
     async fn update_profile(
         &self,

@@ -1,6 +1,9 @@
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::keys::SecretHash;
+use entitle_domain::profile::Profile;
 use entitle_domain::{AppId, KeyId, ProfileId};
+
+use crate::StoreResult;
 
 /// A stored API key as the authentication step sees it.
 #[derive(Debug, Clone)]
@@ -9,6 +12,15 @@ pub struct ApiKeyRecord {
     pub app_id: AppId,
     pub secret_hash: SecretHash,
     pub revoked: bool,
+}
+
+/// What [`crate::ProfileStore::get_profile_by_key`] read.
+#[derive(Debug)]
+pub struct KeyedProfile {
+    /// The key, revoked or not; `None` if there is none.
+    pub key: Option<ApiKeyRecord>,
+    /// The profile's answer; `None` when there is no live key, so nothing was looked up.
+    pub profile: Option<StoreResult<Profile>>,
 }
 
 /// A key to store: its public lookup part and the hash of the whole secret.

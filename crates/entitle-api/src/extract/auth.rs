@@ -1,5 +1,6 @@
 //! `Authorization: Api-Key <secret>`: the secret must be well-formed, known, and not revoked.
 //! The store is asked on every request, so a revoked key stops working at once on every node.
+//! A GET asks for the key and the profile in one trip ([`PresentedKey`]).
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use entitle_domain::keys::ApiSecret;
 use entitle_domain::{AppId, KeyId};
+use entitle_store::ApiKeyRecord;
 
 use crate::error::ApiError;
 use crate::middleware::RequestContext;
@@ -26,6 +28,25 @@ impl FromRequestParts<ApiState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        PresentedKey::from_request_parts(parts, state)
+            .await?
+            .authenticate(state)
+            .await
+    }
+}
+
+/// The well-formed key a request presents, not yet looked up. A route that reads the store
+/// anyway looks the key up in the same trip ([`PresentedKey::admit`]); every other route
+/// takes [`Authenticated`].
+pub struct PresentedKey {
+    secret: ApiSecret,
+    context: Option<Arc<RequestContext>>,
+}
+
+impl FromRequestParts<ApiState> for PresentedKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &ApiState) -> Result<Self, ApiError> {
         let mut values = parts
             .headers
             .get_all(axum::http::header::AUTHORIZATION)
@@ -44,15 +65,37 @@ impl FromRequestParts<ApiState> for Authenticated {
             return Err(ApiError::NotAuthenticated(NOT_PROVIDED));
         }
         let secret = parse_api_key_header(text).ok_or(ApiError::NotAuthenticated(INVALID))?;
-        let record = state
-            .store
-            .find_key(secret.lookup())
-            .await?
-            .ok_or(ApiError::NotAuthenticated(INVALID))?;
-        if record.revoked || !record.secret_hash.matches(&secret.hash()) {
+        Ok(PresentedKey {
+            secret,
+            context: parts.extensions.get::<Arc<RequestContext>>().cloned(),
+        })
+    }
+}
+
+impl PresentedKey {
+    /// The public part the store finds the key by.
+    pub fn lookup(&self) -> &str {
+        self.secret.lookup()
+    }
+
+    /// Looks the key up on its own.
+    pub async fn authenticate(self, state: &ApiState) -> Result<Authenticated, ApiError> {
+        let record = state.store.find_key(self.lookup()).await?;
+        self.admit(state, record)
+    }
+
+    /// Admits the request when `record` (the store's key under [`Self::lookup`]) is live and
+    /// the presented secret matches its hash; then counts it against the key's rate limit.
+    pub fn admit(
+        &self,
+        state: &ApiState,
+        record: Option<ApiKeyRecord>,
+    ) -> Result<Authenticated, ApiError> {
+        let record = record.ok_or(ApiError::NotAuthenticated(INVALID))?;
+        if record.revoked || !record.secret_hash.matches(&self.secret.hash()) {
             return Err(ApiError::NotAuthenticated(INVALID));
         }
-        if let Some(context) = parts.extensions.get::<Arc<RequestContext>>() {
+        if let Some(context) = &self.context {
             let _ = context.app_id.set(record.app_id);
         }
         if let Some(limiter) = &state.rate_limit {

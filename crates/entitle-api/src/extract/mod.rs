@@ -7,6 +7,6 @@ mod body;
 mod profile_ref;
 
 pub use admin::AdminAuth;
-pub use auth::Authenticated;
+pub use auth::{Authenticated, PresentedKey};
 pub use body::{JsonObject, MAX_BODY_BYTES};
 pub use profile_ref::{PlatformHeader, ProfileTarget, permitted_message};

@@ -66,3 +66,62 @@ async fn the_scheme_is_case_insensitive() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// A GET reads the key and the profile in one trip to the store; it must still judge the key
+/// first: a bad key is 401 whatever the profile headers say, a good key with bad headers is
+/// 400, and a profile is never answered to a secret that does not match its key.
+#[tokio::test]
+async fn a_get_judges_the_key_before_the_profile() {
+    let server = TestServer::start().await;
+    let (status, created) = send(
+        server
+            .request(Method::POST, PROFILE)
+            .header("adapty-customer-user-id", "judged"),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let profile_id = created["data"]["profile_id"].as_str().unwrap().to_owned();
+    let wrong_secret = format!("{}.{}", &server.key[..20], "C".repeat(32));
+
+    // The right lookup part, the wrong secret, an existing profile: 401 and nothing of it.
+    let (status, body) = send(
+        server
+            .request_as(&wrong_secret, Method::GET, PROFILE)
+            .header("adapty-customer-user-id", "judged"),
+    )
+    .await;
+    assert_error(status, &body, 401, "not_authenticated");
+    assert!(!body.to_string().contains(&profile_id), "{body}");
+
+    // A bad key with bad profile headers: the key is reported.
+    for headers in [vec![], vec![("adapty-profile-id", "not-a-uuid")]] {
+        let mut request = server.request_as(&wrong_secret, Method::GET, PROFILE);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let (status, body) = send(request).await;
+        assert_error(status, &body, 401, "not_authenticated");
+    }
+
+    // A good key with bad profile headers: the headers are reported.
+    let (status, body) = send(server.request(Method::GET, PROFILE)).await;
+    assert_error(status, &body, 400, "validation_error");
+    let (status, body) = send(
+        server
+            .request(Method::GET, PROFILE)
+            .header("adapty-profile-id", "not-a-uuid"),
+    )
+    .await;
+    assert_error(status, &body, 400, "validation_error");
+    assert_eq!(error_source(&body), Some("adapty-profile-id"), "{body}");
+
+    // And the good key reads the profile, by either header.
+    for (name, value) in [
+        ("adapty-customer-user-id", "judged"),
+        ("adapty-profile-id", profile_id.as_str()),
+    ] {
+        let (status, body) = send(server.request(Method::GET, PROFILE).header(name, value)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["profile_id"], profile_id.as_str());
+    }
+}

@@ -156,6 +156,40 @@ pub async fn profiles_and_purchases(store: &dyn Store, seen: &mut Vec<String>) -
     assert_eq!(read.attributes, updated.attributes);
     assert_eq!(read.attributes.custom_attributes.len(), 1);
 
+    // A GET's single trip: the key, and the profile only for a live key.
+    let keyed = store
+        .get_profile_by_key(&lookup, user("alice"))
+        .await
+        .unwrap();
+    assert_eq!(
+        keyed.key.map(|k| (k.app_id, k.revoked)),
+        Some((app_id, false))
+    );
+    let through_key = keyed.profile.expect("read for a live key").unwrap();
+    assert_eq!(
+        (through_key.profile_id, through_key.attributes),
+        (read.profile_id, read.attributes.clone())
+    );
+    let keyed = store
+        .get_profile_by_key(&lookup, user("nobody"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        keyed.profile,
+        Some(Err(StoreError::ProfileNotFound))
+    ));
+    let keyed = store
+        .get_profile_by_key(&second_lookup, user("alice"))
+        .await
+        .unwrap();
+    assert!(keyed.key.unwrap().revoked);
+    assert!(keyed.profile.is_none(), "nothing is read for a revoked key");
+    let keyed = store
+        .get_profile_by_key("AAAAAAAA", user("alice"))
+        .await
+        .unwrap();
+    assert!(keyed.key.is_none() && keyed.profile.is_none());
+
     // A purchase, and a grant and a revoke on another profile.
     let bought = store
         .set_transaction(app_id, user("alice"), monthly("t-1", now), now)

@@ -2,8 +2,8 @@ use axum::Json;
 use axum::extract::State;
 
 use super::respond;
-use crate::error::ApiResult;
-use crate::extract::{Authenticated, ProfileTarget};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{PresentedKey, ProfileTarget};
 use crate::state::ApiState;
 use crate::wire::profile_response::ProfileEnvelope;
 
@@ -27,9 +27,24 @@ use crate::wire::profile_response::ProfileEnvelope;
 /// `GET`: the full profile. Any body or `Content-Type` sent along is ignored.
 pub async fn handle(
     State(state): State<ApiState>,
-    auth: Authenticated,
-    ProfileTarget(target): ProfileTarget,
+    key: PresentedKey,
+    target: Result<ProfileTarget, ApiError>,
 ) -> ApiResult<Json<ProfileEnvelope>> {
-    let profile = state.store.get_profile(auth.app_id, target).await?;
+    // The key and the profile are read in one trip to the store; the profile is used only
+    // once the key is admitted, and a mistake in the profile headers is reported only to a
+    // caller whose key is good, as on every route.
+    let ProfileTarget(target) = match target {
+        Ok(target) => target,
+        Err(mistake) => {
+            key.authenticate(&state).await?;
+            return Err(mistake);
+        }
+    };
+    let read = state.store.get_profile_by_key(key.lookup(), target).await?;
+    key.admit(&state, read.key)?;
+    let profile = read
+        .profile
+        .ok_or(ApiError::Internal)?
+        .map_err(ApiError::from)?;
     Ok(respond(&state, &profile))
 }
