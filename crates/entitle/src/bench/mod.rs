@@ -8,6 +8,7 @@ pub mod load;
 pub mod plan;
 pub mod proc;
 pub mod report;
+mod reuse;
 pub mod scenario;
 pub mod seed;
 pub mod server;
@@ -63,6 +64,12 @@ pub struct BenchArgs {
     /// time as there are clients). Always measured on PostgreSQL, where it is the ceiling.
     #[arg(long)]
     pub store_ceiling: bool,
+    /// Run on a copy of this SQLite file, seeded by an earlier run instead of seeding anew
+    /// (which takes tens of minutes at a million profiles). That run must have left its
+    /// profiles in place: give it `--database-url sqlite://<file> --scenarios get
+    /// --no-storage-ceiling`. `--profiles` must be the number it seeded; the file is only read.
+    #[arg(long, value_name = "FILE")]
+    pub seeded_from: Option<PathBuf>,
     /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).
     #[arg(long)]
     pub server_log: Option<String>,
@@ -99,10 +106,27 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
     let mut work = workspace::Workspace::new(&database_url)?;
     let url = work.database_url.clone();
 
-    let anchor = Timestamp::now();
-    let app = seed::create_app(&url, anchor).await?;
-    eprintln!("bench: seeding {} profiles on {url}", args.profiles);
-    let (events, seed_seconds) = seed::seed(&url, app.app_id, args.profiles, anchor).await?;
+    let (app, anchor, events, seed_seconds) = match (&args.seeded_from, work.sqlite_path()) {
+        (Some(source), Some(copy)) if work.is_temporary() => {
+            eprintln!(
+                "bench: copying {} seeded profiles from {}",
+                args.profiles,
+                source.display()
+            );
+            let adopted = reuse::adopt(source, copy, args.profiles).await?;
+            (adopted.app, adopted.anchor, None, adopted.copy_seconds)
+        }
+        (Some(_), _) => anyhow::bail!(
+            "--seeded-from runs on a temporary copy of its file: give no --database-url with it"
+        ),
+        (None, _) => {
+            let anchor = Timestamp::now();
+            let app = seed::create_app(&url, anchor).await?;
+            eprintln!("bench: seeding {} profiles on {url}", args.profiles);
+            let (events, seconds) = seed::seed(&url, app.app_id, args.profiles, anchor).await?;
+            (app, anchor, events, seconds)
+        }
+    };
     work.measure_database();
 
     // Each scenario's requests name distinct profiles, spread over the whole key space.
@@ -242,6 +266,7 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
             events,
             events_per_profile: events.map(|e| e as f64 / args.profiles.max(1) as f64),
             seconds: seed_seconds,
+            copied_from: args.seeded_from.clone(),
             database_bytes: work.database_bytes,
         },
         targets: report::targets(&reports, peak),

@@ -39,7 +39,10 @@ pub struct SeedReport {
     /// Events written while seeding (SQLite), and per profile.
     pub events: Option<u64>,
     pub events_per_profile: Option<f64>,
+    /// Seconds to seed, or to copy the database when it was seeded by an earlier run.
     pub seconds: f64,
+    /// The earlier run's database this run copied (`--seeded-from`) instead of seeding.
+    pub copied_from: Option<std::path::PathBuf>,
     pub database_bytes: Option<u64>,
 }
 
@@ -138,15 +141,26 @@ impl Report {
             num(self.load_average[1], 2),
         );
         let s = &self.seed;
-        let _ = writeln!(
-            out,
-            "Seeded {} profiles ({} transactions and {} events each) in {:.1} s; database {} MB.\n",
-            s.profiles,
-            s.transactions_per_profile,
-            num(s.events_per_profile, 1),
-            s.seconds,
-            mb(s.database_bytes),
-        );
+        let _ = match &s.copied_from {
+            Some(source) => writeln!(
+                out,
+                "{} profiles ({} transactions each) seeded by an earlier run, copied from {} in {:.1} s; database {} MB.\n",
+                s.profiles,
+                s.transactions_per_profile,
+                source.display(),
+                s.seconds,
+                mb(s.database_bytes),
+            ),
+            None => writeln!(
+                out,
+                "Seeded {} profiles ({} transactions and {} events each) in {:.1} s; database {} MB.\n",
+                s.profiles,
+                s.transactions_per_profile,
+                num(s.events_per_profile, 1),
+                s.seconds,
+                mb(s.database_bytes),
+            ),
+        };
         out.push_str(
             "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | ceiling | of ceiling | server CPU µs/req | server peak RSS MB | written KiB/req |\n\
              |---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",

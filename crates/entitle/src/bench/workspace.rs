@@ -44,6 +44,12 @@ impl Workspace {
         })
     }
 
+    /// Whether the database is the run's own, in its temporary folder.
+    pub fn is_temporary(&self) -> bool {
+        self.sqlite_path()
+            .is_some_and(|path| path.starts_with(self.dir.path()))
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }

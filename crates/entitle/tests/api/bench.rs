@@ -108,6 +108,89 @@ async fn the_bench_binary_reports_every_scenario_against_its_ceilings() {
     }
 }
 
+/// `entitle bench` as a child process: whether it succeeded, and its standard error.
+async fn run_bench(args: Vec<String>) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"));
+    command
+        .arg("bench")
+        .args(args)
+        .args(["--concurrency", "4", "--server-log", "warn"])
+        .env_remove("ENTITLE_DATABASE_URL");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("run entitle bench");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|arg| (*arg).to_owned()).collect()
+}
+
+/// `--seeded-from`: a run on a copy of what an earlier run seeded, without seeding; the
+/// earlier file is left as it was, so it serves any number of runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_can_start_from_a_copy_of_an_earlier_seeding() {
+    if on_postgres() {
+        return; // a SQLite file is what is copied
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = dir.path().join("seeded.db");
+    let small = strings(&["--requests-per-scenario", "20", "--no-storage-ceiling"]);
+    let mut first = strings(&["--profiles", "60", "--scenarios", "get"]);
+    first.extend(small.clone());
+    first.push(format!("--database-url=sqlite://{}", seeded.display()));
+    let (ok, stderr) = run_bench(first).await;
+    assert!(ok, "{stderr}");
+
+    for round in 0..2 {
+        let json = dir.path().join(format!("reused-{round}.json"));
+        let mut again = strings(&["--profiles", "60", "--scenarios", "get,delete"]);
+        again.extend(small.clone());
+        again.push(format!("--seeded-from={}", seeded.display()));
+        again.push(format!("--json-out={}", json.display()));
+        let (ok, stderr) = run_bench(again).await;
+        assert!(ok, "round {round}: {stderr}");
+        assert!(!stderr.contains("seeding"), "{stderr}");
+        let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(report["seed"]["copied_from"], seeded.display().to_string());
+        for scenario in report["scenarios"].as_array().unwrap() {
+            assert_eq!(scenario["errors"], 0, "{scenario}");
+            assert_eq!(scenario["requests"], 20, "{scenario}");
+        }
+    }
+
+    // A wrong count, a missing file, or a database URL besides: refused, saying why.
+    for (args, why) in [
+        (vec!["--profiles", "59"], "more than 59"),
+        (vec!["--profiles", "61"], "profile 60 is missing"),
+    ] {
+        let mut wrong = strings(&args);
+        wrong.extend(small.clone());
+        wrong.push(format!("--seeded-from={}", seeded.display()));
+        let (ok, stderr) = run_bench(wrong).await;
+        assert!(!ok && stderr.contains(why), "{args:?}: {stderr}");
+    }
+    let mut missing = strings(&["--profiles", "60"]);
+    missing.push(format!(
+        "--seeded-from={}",
+        dir.path().join("none.db").display()
+    ));
+    let (ok, stderr) = run_bench(missing).await;
+    assert!(!ok && stderr.contains("no such database file"), "{stderr}");
+    let mut both = strings(&["--profiles", "60"]);
+    both.push(format!("--seeded-from={}", seeded.display()));
+    both.push(format!(
+        "--database-url=sqlite://{}",
+        dir.path().join("other.db").display()
+    ));
+    let (ok, stderr) = run_bench(both).await;
+    assert!(!ok && stderr.contains("give no --database-url"), "{stderr}");
+}
+
 /// Replaces what differs between two otherwise equal profiles: ids and what derives from them
 /// (`segment_hash`), the response's clock (`timestamp`), and instants within an hour of now
 /// (creation and event times; the transactions' dates are weeks away).

@@ -1,0 +1,102 @@
+//! `--seeded-from`: a run on a copy of a database an earlier run seeded, so that seeding a
+//! million profiles (tens of minutes) is paid once for several runs. The earlier run must have
+//! left every profile in place: `--database-url sqlite://<file> --scenarios get
+//! --no-storage-ceiling` does (a GET changes nothing). The source file is only read.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use entitle_domain::CustomerUserId;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::resolve::ProfileRef;
+use entitle_store::{Store, StoreError};
+
+use super::plan;
+use super::seed::BenchApp;
+use crate::backend::Backend;
+use crate::config::DatabaseUrl;
+
+/// The seeded app found in the copy, with a fresh key of this run's own.
+pub struct Adopted {
+    pub app: BenchApp,
+    /// When the earlier run seeded (its app's creation): the seeded periods are dated from it.
+    pub anchor: Timestamp,
+    pub copy_seconds: f64,
+}
+
+/// Copies `source` (and its WAL, if it has one) to `copy`, then finds the bench app in the
+/// copy and checks it holds exactly `profiles` seeded profiles.
+pub async fn adopt(source: &Path, copy: &Path, profiles: u64) -> anyhow::Result<Adopted> {
+    anyhow::ensure!(
+        source.is_file(),
+        "--seeded-from {}: no such database file",
+        source.display()
+    );
+    let started = Instant::now();
+    std::fs::copy(source, copy)
+        .with_context(|| format!("cannot copy {} for the run", source.display()))?;
+    let wal = sidecar(source, "-wal");
+    if wal.is_file() {
+        std::fs::copy(&wal, sidecar(copy, "-wal"))
+            .with_context(|| format!("cannot copy {}", wal.display()))?;
+    }
+    let copy_seconds = started.elapsed().as_secs_f64();
+
+    let backend = Backend::open(&DatabaseUrl::Sqlite(copy.to_owned())).await?;
+    let adopted = find_app(backend.store().as_ref(), profiles).await;
+    backend.close().await;
+    let (app, anchor) = adopted.with_context(|| {
+        format!(
+            "--seeded-from {} is not a database seeded by `entitle bench --profiles {profiles}`",
+            source.display()
+        )
+    })?;
+    Ok(Adopted {
+        app,
+        anchor,
+        copy_seconds,
+    })
+}
+
+async fn find_app(store: &dyn Store, profiles: u64) -> anyhow::Result<(BenchApp, Timestamp)> {
+    let apps = store.list_apps().await?;
+    let mut benches = apps.iter().filter(|app| app.name.starts_with("bench-"));
+    let (Some(app), None) = (benches.next(), benches.next()) else {
+        anyhow::bail!("it holds no bench app, or more than one");
+    };
+    anyhow::ensure!(profiles > 0, "give --profiles as seeded");
+    // Seeded profiles are numbered 0..N: the last is there and the next is not.
+    let named = |index: u64| {
+        ProfileRef::CustomerUserId(
+            CustomerUserId::parse(&plan::customer_user_id(index)).expect("a valid id"),
+        )
+    };
+    store
+        .get_profile(app.app_id, named(profiles - 1))
+        .await
+        .with_context(|| format!("seeded profile {} is missing", profiles - 1))?;
+    match store.get_profile(app.app_id, named(profiles)).await {
+        Err(StoreError::ProfileNotFound) => {}
+        Ok(_) => anyhow::bail!("it holds more than {profiles} seeded profiles"),
+        Err(other) => return Err(other.into()),
+    }
+    let (key, secret) = crate::cli::keys::new_key();
+    let key_id = key.key_id;
+    store.create_key(app.app_id, key, Timestamp::now()).await?;
+    Ok((
+        BenchApp {
+            app_id: app.app_id,
+            key_id,
+            secret,
+        },
+        app.created_at,
+    ))
+}
+
+/// `bench.db` → `bench.db-wal`, as SQLite names its side files.
+fn sidecar(database: &Path, suffix: &str) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
