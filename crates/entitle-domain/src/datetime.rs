@@ -85,6 +85,52 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with `+00:00`; microseconds only when there are any.
     pub fn to_rfc3339(self) -> String {
+        let mut out = [0u8; RFC3339_MAX];
+        if let Some(len) = self.write_rfc3339(&mut out) {
+            return String::from_utf8_lossy(&out[..len]).into_owned();
+        }
+        self.to_rfc3339_general()
+    }
+
+    /// [`Self::to_rfc3339`] into a buffer, without allocating: a profile response renders
+    /// a dozen of these. `None` outside the years 1..=9999, which
+    /// [`Self::to_rfc3339_general`] renders as the `time` crate does.
+    fn write_rfc3339(self, out: &mut [u8; RFC3339_MAX]) -> Option<usize> {
+        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        let days = self.0.div_euclid(MICROS_PER_DAY);
+        let of_day = self.0.rem_euclid(MICROS_PER_DAY);
+        let (year, month, day) = civil_from_days(days);
+        if !(1..=9999).contains(&year) {
+            return None;
+        }
+        let seconds = of_day / 1_000_000;
+        let micros = of_day % 1_000_000;
+        let mut at = 0;
+        let mut put = |value: i64, width: usize, then: &[u8]| {
+            let mut rest = value;
+            for place in (0..width).rev() {
+                out[at + place] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            at += width;
+            out[at..at + then.len()].copy_from_slice(then);
+            at += then.len();
+        };
+        put(year, 4, b"-");
+        put(month, 2, b"-");
+        put(day, 2, b"T");
+        put(seconds / 3600, 2, b":");
+        put(seconds / 60 % 60, 2, b":");
+        if micros == 0 {
+            put(seconds % 60, 2, b"+00:00");
+        } else {
+            put(seconds % 60, 2, b".");
+            put(micros, 6, b"+00:00");
+        }
+        Some(at)
+    }
+
+    fn to_rfc3339_general(self) -> String {
         let at = self.to_offset().to_offset(UtcOffset::UTC);
         let (year, month, day) = (at.year(), u8::from(at.month()), at.day());
         let (hour, minute, second) = (at.hour(), at.minute(), at.second());
@@ -97,6 +143,28 @@ impl Timestamp {
             )
         }
     }
+}
+
+/// The longest rendering: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+const RFC3339_MAX: usize = 32;
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01
+/// (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Years outside 1..=9999 cannot be rendered in RFC 3339; refusing them keeps every stored
@@ -130,7 +198,11 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
+        let mut out = [0u8; RFC3339_MAX];
+        match self.write_rfc3339(&mut out) {
+            Some(len) => serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or("")),
+            None => serializer.serialize_str(&self.to_rfc3339_general()),
+        }
     }
 }
 
@@ -223,6 +295,23 @@ mod tests {
     }
 
     #[test]
+    fn renders_the_edges_of_the_calendar() {
+        for text in [
+            "0001-01-01T00:00:00+00:00",
+            "9999-12-31T23:59:59.999999+00:00",
+            "1969-12-31T23:59:59.999999+00:00",
+            "1970-01-01T00:00:00.000001+00:00",
+            "2000-02-29T12:00:00+00:00",
+            "2024-02-29T23:59:59+00:00",
+            "2100-03-01T00:00:00+00:00",
+        ] {
+            let at = Timestamp::parse(text).unwrap();
+            assert_eq!(at.to_rfc3339(), text);
+            assert_eq!(at.to_rfc3339(), at.to_rfc3339_general());
+        }
+    }
+
+    #[test]
     fn dates() {
         assert_eq!(
             CalendarDate::parse("1991-04-17").unwrap().to_iso(),
@@ -234,6 +323,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn the_fast_rendering_is_the_general_one(
+            micros in proptest::prop_oneof![
+                // Years 1..=9999 (the fast path), a second either side of them, and beyond.
+                -62_135_596_801_000_000i64..253_402_300_801_000_000i64,
+                i64::MIN..i64::MAX,
+            ]
+        ) {
+            let at = Timestamp::from_unix_micros(micros);
+            proptest::prop_assert_eq!(at.to_rfc3339(), at.to_rfc3339_general());
+            let json = serde_json::to_string(&at).unwrap();
+            proptest::prop_assert_eq!(json, format!("\"{}\"", at.to_rfc3339_general()));
+        }
+
         #[test]
         fn emitted_form_parses_back(micros in -30_000_000_000_000_000i64..200_000_000_000_000_000i64) {
             let at = Timestamp::from_unix_micros(micros);
