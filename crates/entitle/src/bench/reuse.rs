@@ -40,7 +40,11 @@ pub async fn adopt(source: &Path, copy: &Path, profiles: u64) -> anyhow::Result<
     if wal.is_file() {
         std::fs::copy(&wal, sidecar(copy, "-wal"))
             .with_context(|| format!("cannot copy {}", wal.display()))?;
+        sync(&sidecar(copy, "-wal"))?;
     }
+    // On disk before the run starts: otherwise the kernel writes the copy back (gigabytes at
+    // a million profiles) while the run's own commits wait for their fsyncs.
+    sync(copy)?;
     let copy_seconds = started.elapsed().as_secs_f64();
 
     let backend = Backend::open(&DatabaseUrl::Sqlite(copy.to_owned())).await?;
@@ -92,6 +96,12 @@ async fn find_app(store: &dyn Store, profiles: u64) -> anyhow::Result<(BenchApp,
         },
         app.created_at,
     ))
+}
+
+fn sync(path: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(path)
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("cannot flush {} to disk", path.display()))
 }
 
 /// `bench.db` → `bench.db-wal`, as SQLite names its side files.
