@@ -86,16 +86,16 @@ impl Timestamp {
     /// RFC 3339 in UTC with `+00:00`; microseconds only when there are any.
     pub fn to_rfc3339(self) -> String {
         let mut out = [0u8; RFC3339_MAX];
-        if let Some(len) = self.write_rfc3339(&mut out) {
-            return String::from_utf8_lossy(&out[..len]).into_owned();
+        match self.write_rfc3339(&mut out) {
+            Some(text) => text.to_owned(),
+            None => self.to_rfc3339_general(),
         }
-        self.to_rfc3339_general()
     }
 
     /// [`Self::to_rfc3339`] into a buffer, without allocating: a profile response renders
     /// a dozen of these. `None` outside the years 1..=9999, which
     /// [`Self::to_rfc3339_general`] renders as the `time` crate does.
-    fn write_rfc3339(self, out: &mut [u8; RFC3339_MAX]) -> Option<usize> {
+    fn write_rfc3339(self, out: &mut [u8; RFC3339_MAX]) -> Option<&str> {
         const MICROS_PER_DAY: i64 = 86_400_000_000;
         let days = self.0.div_euclid(MICROS_PER_DAY);
         let of_day = self.0.rem_euclid(MICROS_PER_DAY);
@@ -127,7 +127,8 @@ impl Timestamp {
             put(seconds % 60, 2, b".");
             put(micros, 6, b"+00:00");
         }
-        Some(at)
+        // Digits and separators only: always ASCII.
+        std::str::from_utf8(&out[..at]).ok()
     }
 
     fn to_rfc3339_general(self) -> String {
@@ -200,7 +201,7 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = [0u8; RFC3339_MAX];
         match self.write_rfc3339(&mut out) {
-            Some(len) => serializer.serialize_str(std::str::from_utf8(&out[..len]).unwrap_or("")),
+            Some(text) => serializer.serialize_str(text),
             None => serializer.serialize_str(&self.to_rfc3339_general()),
         }
     }

@@ -98,9 +98,8 @@ pub fn snapshot<R>(
     if !conn.is_autocommit() {
         return read(conn);
     }
-    conn.execute_batch("BEGIN DEFERRED")
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    run_cached(conn, "BEGIN DEFERRED").map_err(|e| StoreError::Backend(e.to_string()))?;
     let outcome = read(conn);
-    let _ = conn.execute_batch("COMMIT");
+    let _ = run_cached(conn, "COMMIT");
     outcome
 }

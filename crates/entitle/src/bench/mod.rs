@@ -67,7 +67,8 @@ pub struct BenchArgs {
     /// Run on a copy of this SQLite file, seeded by an earlier run instead of seeding anew
     /// (which takes tens of minutes at a million profiles). That run must have left its
     /// profiles in place: give it `--database-url sqlite://<file> --scenarios get
-    /// --no-storage-ceiling`. `--profiles` must be the number it seeded; the file is only read.
+    /// --no-storage-ceiling`. `--profiles` must be the number it seeded; the file's contents
+    /// are not changed.
     #[arg(long, value_name = "FILE")]
     pub seeded_from: Option<PathBuf>,
     /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).

@@ -1,9 +1,10 @@
 //! `--seeded-from`: a run on a copy of a database an earlier run seeded, so that seeding a
 //! million profiles (tens of minutes) is paid once for several runs. The earlier run must have
 //! left every profile in place: `--database-url sqlite://<file> --scenarios get
-//! --no-storage-ceiling` does (a GET changes nothing). The source file is only read.
+//! --no-storage-ceiling` does (a GET changes nothing). The source's contents are not changed
+//! (a WAL it still has is first checkpointed into it, as for the storage ceiling's copy).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use entitle_domain::CustomerUserId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::resolve::ProfileRef;
 use entitle_store::{Store, StoreError};
+use entitle_store_sqlite::bench::copy_database;
 
 use super::plan;
 use super::seed::BenchApp;
@@ -25,8 +27,9 @@ pub struct Adopted {
     pub copy_seconds: f64,
 }
 
-/// Copies `source` (and its WAL, if it has one) to `copy`, then finds the bench app in the
-/// copy and checks it holds exactly `profiles` seeded profiles.
+/// Copies `source` to `copy` (flushed to disk, so that its writeback, gigabytes at a million
+/// profiles, does not slow the run's fsyncs), then finds the bench app in the copy and checks
+/// it holds exactly `profiles` seeded profiles.
 pub async fn adopt(source: &Path, copy: &Path, profiles: u64) -> anyhow::Result<Adopted> {
     anyhow::ensure!(
         source.is_file(),
@@ -34,17 +37,11 @@ pub async fn adopt(source: &Path, copy: &Path, profiles: u64) -> anyhow::Result<
         source.display()
     );
     let started = Instant::now();
-    std::fs::copy(source, copy)
+    let (from, to) = (source.to_owned(), copy.to_owned());
+    tokio::task::spawn_blocking(move || copy_database(&from, &to))
+        .await
+        .context("copying the database panicked")?
         .with_context(|| format!("cannot copy {} for the run", source.display()))?;
-    let wal = sidecar(source, "-wal");
-    if wal.is_file() {
-        std::fs::copy(&wal, sidecar(copy, "-wal"))
-            .with_context(|| format!("cannot copy {}", wal.display()))?;
-        sync(&sidecar(copy, "-wal"))?;
-    }
-    // On disk before the run starts: otherwise the kernel writes the copy back (gigabytes at
-    // a million profiles) while the run's own commits wait for their fsyncs.
-    sync(copy)?;
     let copy_seconds = started.elapsed().as_secs_f64();
 
     let backend = Backend::open(&DatabaseUrl::Sqlite(copy.to_owned())).await?;
@@ -96,17 +93,4 @@ async fn find_app(store: &dyn Store, profiles: u64) -> anyhow::Result<(BenchApp,
         },
         app.created_at,
     ))
-}
-
-fn sync(path: &Path) -> anyhow::Result<()> {
-    std::fs::File::open(path)
-        .and_then(|file| file.sync_all())
-        .with_context(|| format!("cannot flush {} to disk", path.display()))
-}
-
-/// `bench.db` → `bench.db-wal`, as SQLite names its side files.
-fn sidecar(database: &Path, suffix: &str) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }

@@ -42,9 +42,7 @@ pub async fn handle(
     };
     let read = state.store.get_profile_by_key(key.lookup(), target).await?;
     key.admit(&state, read.key)?;
-    let profile = read
-        .profile
-        .ok_or(ApiError::Internal)?
-        .map_err(ApiError::from)?;
+    // An admitted key always comes with the profile's answer.
+    let profile = read.profile.ok_or(ApiError::Internal)??;
     Ok(respond(&state, &profile))
 }
