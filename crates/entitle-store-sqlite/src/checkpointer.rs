@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::os::raw::c_int;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -83,6 +83,8 @@ fn report_commit(_wal: &Wal, frames: c_int) -> rusqlite::Result<()> {
 pub struct Checkpointer {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// The database's WAL file (SQLite names it after the database).
+    wal: PathBuf,
 }
 
 impl Checkpointer {
@@ -102,9 +104,12 @@ impl Checkpointer {
                 move || checkpoint_loop(&conn, &shared)
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start checkpoint thread: {e}")))?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
         Ok(Self {
             shared,
             thread: Some(thread),
+            wal: PathBuf::from(wal),
         })
     }
 
@@ -127,6 +132,14 @@ impl Checkpointer {
     /// Copies the whole WAL into the database file and truncates it to nothing, on the
     /// writer's connection (between its transactions). False when a reader still needed it.
     pub fn truncate(&self, conn: &Connection) -> bool {
+        // A TRUNCATE checkpoint starts the WAL over even when it is already empty, and a WAL
+        // started over makes every reader connection drop its whole page cache at its next
+        // transaction. An empty WAL has nothing to copy and nothing to erase: leave it be, so
+        // that commits which changed nothing (a poll that found no work) cost the readers
+        // nothing. The file's size counts what other processes wrote too.
+        if std::fs::metadata(&self.wal).map_or(true, |wal| wal.len() == 0) {
+            return true;
+        }
         let _copying = self.shared.copying.lock().expect("checkpointer lock");
         let done = checkpoint(conn, "TRUNCATE");
         if done {
@@ -248,6 +261,38 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
             .unwrap();
         assert_eq!(rows, CHECKPOINT_FRAMES + 200);
+        checkpointer.finish();
+    }
+
+    #[test]
+    fn truncating_an_empty_wal_leaves_the_readers_page_caches_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idle.db");
+        let conn = connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE rows (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        let checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.attach(&conn);
+        assert!(checkpointer.truncate(&conn));
+        // SQLite's data version moves when a connection had to drop its page cache: another
+        // connection committed, or the WAL was started over.
+        let reader = connection::open(&path).unwrap();
+        let version = || -> i64 {
+            reader
+                .query_row("PRAGMA data_version", [], |row| row.get(0))
+                .unwrap()
+        };
+        let before = version();
+        // A write transaction that changed nothing, as an idle poll's, then the idle truncation.
+        conn.execute("UPDATE rows SET id = id WHERE id = -1", [])
+            .unwrap();
+        assert!(checkpointer.truncate(&conn));
+        assert_eq!(version(), before, "the reader's cache survived");
+        conn.execute("INSERT INTO rows (id) VALUES (1)", [])
+            .unwrap();
+        assert!(checkpointer.truncate(&conn));
+        assert_eq!(file_size(&dir.path().join("idle.db-wal")), 0);
+        assert_ne!(version(), before, "a real change is still seen");
         checkpointer.finish();
     }
 }
