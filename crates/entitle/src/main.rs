@@ -4,8 +4,11 @@ use entitle::cli::{Cli, execute};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    entitle::telemetry::init(cli.global.log_format);
-    match execute(cli).await {
+    let logs = entitle::telemetry::init(cli.global.log_format);
+    let outcome = execute(cli).await;
+    // The log lines come out before the final word.
+    drop(logs);
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

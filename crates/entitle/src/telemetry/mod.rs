@@ -1,6 +1,10 @@
 //! Logs go to standard error: human-readable by default, JSON on request. Filtering follows
-//! `RUST_LOG` (default `info`).
+//! `RUST_LOG` (default `info`). Lines are written in batches by a thread of their own
+//! ([`buffered_stderr`]); keep the guard [`init`] returns until the end of `main`.
 
+mod buffered_stderr;
+
+pub use buffered_stderr::FlushGuard;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -9,14 +13,17 @@ pub enum LogFormat {
     Json,
 }
 
-pub fn init(format: LogFormat) {
+/// Installs the log subscriber; every line is written out by the time the guard is dropped.
+pub fn init(format: LogFormat) -> FlushGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = buffered_stderr::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    guard
 }
