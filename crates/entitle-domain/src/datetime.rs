@@ -49,6 +49,9 @@ impl Timestamp {
     /// `2025-01-05T13:27:47.461425+00:00`, `2022-10-12T09:42:50.000000+0000`;
     /// a rendering without an offset is read as UTC.
     pub fn parse(text: &str) -> Option<Self> {
+        if let Some(at) = Self::parse_canonical(text.as_bytes()) {
+            return Some(at);
+        }
         let text = text.trim();
         if text.len() < 19 || !text.is_ascii() {
             return None;
@@ -66,6 +69,44 @@ impl Timestamp {
         PrimitiveDateTime::parse(text, naive)
             .ok()
             .and_then(|at| in_supported_range(at.assume_utc()))
+    }
+
+    /// Exactly [`Self::to_rfc3339`]'s own rendering (`YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`), read
+    /// without allocating: stored documents hold dozens of these. Anything else is `None` and
+    /// goes to the general parser, which agrees on every string this accepts.
+    fn parse_canonical(text: &[u8]) -> Option<Self> {
+        let micros = match text.len() {
+            25 => 0,
+            32 if text[19] == b'.' => number(&text[20..26])?,
+            _ => return None,
+        };
+        let tail = &text[text.len() - 6..];
+        let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+        if tail != b"+00:00" || separators.iter().any(|&(at, byte)| text[at] != byte) {
+            return None;
+        }
+        let (year, month, day) = (
+            number(&text[..4])?,
+            number(&text[5..7])?,
+            number(&text[8..10])?,
+        );
+        let (hour, minute, second) = (
+            number(&text[11..13])?,
+            number(&text[14..16])?,
+            number(&text[17..19])?,
+        );
+        let valid = year >= 1
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second < 60;
+        if !valid {
+            return None;
+        }
+        let seconds =
+            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+        Some(Self(seconds * 1_000_000 + micros))
     }
 
     /// The rendering of Adapty's webhook payloads: `2026-01-10T12:00:00.000000+0000`.
@@ -168,6 +209,36 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of [`civil_from_days`]).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// ASCII digits as a number; `None` for anything else.
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |value, &digit| {
+        digit
+            .is_ascii_digit()
+            .then(|| value * 10 + i64::from(digit - b'0'))
+    })
+}
+
 /// Years outside 1..=9999 cannot be rendered in RFC 3339; refusing them keeps every stored
 /// value printable.
 fn in_supported_range(at: OffsetDateTime) -> Option<Timestamp> {
@@ -197,8 +268,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Text formats (JSON on the wire, in events and in stored documents) carry the RFC 3339
+/// rendering; binary formats, which no person reads, carry the microseconds since the epoch.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !serializer.is_human_readable() {
+            return serializer.serialize_i64(self.0);
+        }
         let mut out = [0u8; RFC3339_MAX];
         match self.write_rfc3339(&mut out) {
             Some(text) => serializer.serialize_str(text),
@@ -209,8 +285,26 @@ impl Serialize for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Timestamp::parse(&text).ok_or_else(|| serde::de::Error::custom("invalid date-time"))
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_str(TimestampVisitor)
+        } else {
+            i64::deserialize(deserializer).map(Self)
+        }
+    }
+}
+
+/// Reads the text in place when the format lends it (no copy per date-time).
+struct TimestampVisitor;
+
+impl serde::de::Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 date-time")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Timestamp, E> {
+        Timestamp::parse(text).ok_or_else(|| E::custom("invalid date-time"))
     }
 }
 
@@ -312,6 +406,53 @@ mod tests {
         }
     }
 
+    /// `Timestamp::parse` without its fast path.
+    fn general_parse(text: &str) -> Option<Timestamp> {
+        let normalised = with_colon_in_offset(text);
+        OffsetDateTime::parse(&normalised, &Rfc3339)
+            .ok()
+            .and_then(in_supported_range)
+    }
+
+    #[test]
+    fn the_fast_parse_reads_the_calendar_like_the_general_one() {
+        for text in [
+            "0001-01-01T00:00:00+00:00",
+            "9999-12-31T23:59:59.999999+00:00",
+            "2000-02-29T12:00:00+00:00",
+            "2024-02-29T23:59:59.000001+00:00",
+            "1969-12-31T23:59:59.999999+00:00",
+        ] {
+            let fast = Timestamp::parse_canonical(text.as_bytes());
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast, general_parse(text), "{text}");
+        }
+        for text in [
+            "2023-02-29T00:00:00+00:00",
+            "1900-02-29T00:00:00+00:00",
+            "2024-04-31T00:00:00+00:00",
+            "2024-01-01T24:00:00+00:00",
+            "2024-01-01T00:60:00+00:00",
+            "0000-01-01T00:00:00+00:00",
+            "2024-01-01T00:00:00+01:00",
+            "2024-01-01T00:00:00.12345+00:00",
+            "+024-01-01T00:00:00+00:00",
+        ] {
+            assert_eq!(Timestamp::parse_canonical(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_binary_format_carries_the_microseconds() {
+        let at = Timestamp::from_unix_micros(1_700_000_000_123_456);
+        let bytes = postcard::to_allocvec(&at).unwrap();
+        assert_eq!(
+            bytes,
+            postcard::to_allocvec(&1_700_000_000_123_456i64).unwrap()
+        );
+        assert_eq!(postcard::from_bytes::<Timestamp>(&bytes).unwrap(), at);
+    }
+
     #[test]
     fn dates() {
         assert_eq!(
@@ -342,6 +483,25 @@ mod tests {
         fn emitted_form_parses_back(micros in -30_000_000_000_000_000i64..200_000_000_000_000_000i64) {
             let at = Timestamp::from_unix_micros(micros);
             proptest::prop_assert_eq!(Timestamp::parse(&at.to_rfc3339()), Some(at));
+            let json = serde_json::to_string(&at).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), at);
+        }
+
+        #[test]
+        fn the_fast_parse_agrees_with_the_general_one(
+            micros in -62_135_596_800_000_000i64..253_402_300_800_000_000i64,
+            // Damage one byte of the rendering, or none.
+            at_byte in 0usize..40,
+            byte in proptest::prop_oneof![b'0'..=b'9', proptest::num::u8::ANY],
+        ) {
+            let mut text = Timestamp::from_unix_micros(micros).to_rfc3339().into_bytes();
+            if let Some(slot) = text.get_mut(at_byte) {
+                *slot = byte;
+            }
+            if let Some(fast) = Timestamp::parse_canonical(&text) {
+                let text = std::str::from_utf8(&text).unwrap();
+                proptest::prop_assert_eq!(Some(fast), general_parse(text), "{}", text);
+            }
         }
     }
 }
