@@ -48,7 +48,7 @@ pub fn refresh(
         })
         .collect();
     let view = derive_view(&entries, &overrides);
-    let packed = documents::pack(&view)?;
+    let packed = documents::pack_binary(&view)?;
     conn.prepare_cached("UPDATE profiles SET purchases = ?3 WHERE app_pk = ?1 AND profile_id = ?2")
         .map_err(backend)?
         .execute(params![app_pk, profile_id.as_bytes(), packed])
