@@ -2,6 +2,9 @@
 //!
 //! Personal fields (names, email, phone, birthday, installations) are request-only and are
 //! never echoed.
+//!
+//! The bodies borrow from the profile they render (no copy of its strings) and are written
+//! once, straight into the response's bytes: a GET does little else.
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{CustomAttributeValue, Profile};
@@ -11,51 +14,59 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
-pub struct ProfileEnvelope {
-    pub data: ProfileBody,
+pub struct ProfileEnvelope<'a> {
+    pub data: ProfileBody<'a>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ProfileBody {
+pub struct ProfileBody<'a> {
     pub app_id: String,
     pub profile_id: String,
-    pub customer_user_id: Option<String>,
+    pub customer_user_id: Option<&'a str>,
     pub total_revenue_usd: f64,
     pub segment_hash: String,
     pub timestamp: i64,
-    pub custom_attributes: Vec<CustomAttributeBody>,
-    pub access_levels: Vec<AccessLevelBody>,
-    pub subscriptions: Vec<SubscriptionBody>,
-    pub non_subscriptions: Vec<NonSubscriptionBody>,
+    pub custom_attributes: Vec<CustomAttributeBody<'a>>,
+    pub access_levels: Vec<AccessLevelBody<'a>>,
+    pub subscriptions: Vec<SubscriptionBody<'a>>,
+    pub non_subscriptions: Vec<NonSubscriptionBody<'a>>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CustomAttributeBody {
-    pub key: String,
+pub struct CustomAttributeBody<'a> {
+    pub key: &'a str,
     /// A string or a number.
     #[schema(value_type = Object)]
-    pub value: serde_json::Value,
+    pub value: AttributeValueBody<'a>,
+}
+
+/// A custom attribute's value as JSON: a string, or a number (`null` if it is not finite).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum AttributeValueBody<'a> {
+    Text(&'a str),
+    Number(f64),
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct OfferBody {
+pub struct OfferBody<'a> {
     #[schema(value_type = String)]
     pub category: &'static str,
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub offer_type: &'static str,
-    pub id: Option<String>,
+    pub id: Option<&'a str>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AccessLevelBody {
-    pub access_level_id: String,
-    pub store: String,
-    pub store_product_id: String,
-    pub store_base_plan_id: Option<String>,
-    pub store_transaction_id: String,
-    pub store_original_transaction_id: String,
-    pub offer: Option<OfferBody>,
+pub struct AccessLevelBody<'a> {
+    pub access_level_id: &'a str,
+    pub store: &'a str,
+    pub store_product_id: &'a str,
+    pub store_base_plan_id: Option<&'a str>,
+    pub store_transaction_id: &'a str,
+    pub store_original_transaction_id: &'a str,
+    pub offer: Option<OfferBody<'a>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub starts_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
@@ -74,13 +85,13 @@ pub struct AccessLevelBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SubscriptionBody {
-    pub store: String,
-    pub store_product_id: String,
-    pub store_base_plan_id: Option<String>,
-    pub store_transaction_id: String,
-    pub store_original_transaction_id: String,
-    pub offer: Option<OfferBody>,
+pub struct SubscriptionBody<'a> {
+    pub store: &'a str,
+    pub store_product_id: &'a str,
+    pub store_base_plan_id: Option<&'a str>,
+    pub store_transaction_id: &'a str,
+    pub store_original_transaction_id: &'a str,
+    pub offer: Option<OfferBody<'a>>,
     #[schema(value_type = String, example = "Production")]
     pub environment: &'static str,
     #[schema(value_type = String, format = DateTime)]
@@ -99,13 +110,13 @@ pub struct SubscriptionBody {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct NonSubscriptionBody {
+pub struct NonSubscriptionBody<'a> {
     pub purchase_id: String,
-    pub store: String,
-    pub store_product_id: String,
-    pub store_base_plan_id: Option<String>,
-    pub store_transaction_id: String,
-    pub store_original_transaction_id: String,
+    pub store: &'a str,
+    pub store_product_id: &'a str,
+    pub store_base_plan_id: Option<&'a str>,
+    pub store_transaction_id: &'a str,
+    pub store_original_transaction_id: &'a str,
     #[schema(value_type = String, format = DateTime)]
     pub purchased_at: Timestamp,
     #[schema(value_type = String, example = "Production")]
@@ -114,24 +125,24 @@ pub struct NonSubscriptionBody {
     pub is_consumable: bool,
 }
 
-fn offer(offer: &Option<Offer>) -> Option<OfferBody> {
+fn offer(offer: &Option<Offer>) -> Option<OfferBody<'_>> {
     offer.as_ref().map(|offer| OfferBody {
         category: offer.category.as_str(),
         offer_type: offer.offer_type.as_str(),
-        id: offer.id.clone(),
+        id: offer.id.as_deref(),
     })
 }
 
-fn access_level(candidate: AccessCandidate, now: Timestamp) -> AccessLevelBody {
+fn access_level(candidate: &AccessCandidate, now: Timestamp) -> AccessLevelBody<'_> {
     AccessLevelBody {
         is_in_grace_period: candidate.is_in_grace_period(now),
         expires_at: candidate.effective_expires_at(now),
-        access_level_id: candidate.access_level_id.as_str().to_owned(),
-        store: candidate.store,
-        store_product_id: candidate.store_product_id,
-        store_base_plan_id: candidate.store_base_plan_id,
-        store_transaction_id: candidate.store_transaction_id,
-        store_original_transaction_id: candidate.store_original_transaction_id,
+        access_level_id: candidate.access_level_id.as_str(),
+        store: &candidate.store,
+        store_product_id: &candidate.store_product_id,
+        store_base_plan_id: candidate.store_base_plan_id.as_deref(),
+        store_transaction_id: &candidate.store_transaction_id,
+        store_original_transaction_id: &candidate.store_original_transaction_id,
         offer: offer(&candidate.offer),
         starts_at: candidate.starts_at,
         purchased_at: candidate.purchased_at,
@@ -142,14 +153,14 @@ fn access_level(candidate: AccessCandidate, now: Timestamp) -> AccessLevelBody {
     }
 }
 
-fn subscription(owned: &OwnedPurchase, now: Timestamp) -> SubscriptionBody {
+fn subscription(owned: &OwnedPurchase, now: Timestamp) -> SubscriptionBody<'_> {
     let t = &owned.transaction;
     SubscriptionBody {
-        store: t.store.as_str().to_owned(),
-        store_product_id: t.store_product_id.clone(),
+        store: t.store.as_str(),
+        store_product_id: &t.store_product_id,
         store_base_plan_id: None,
-        store_transaction_id: t.store_transaction_id.clone(),
-        store_original_transaction_id: t.store_original_transaction_id.clone(),
+        store_transaction_id: &t.store_transaction_id,
+        store_original_transaction_id: &t.store_original_transaction_id,
         offer: offer(&t.offer),
         environment: t.environment.as_str(),
         purchased_at: t.purchased_at,
@@ -164,15 +175,15 @@ fn subscription(owned: &OwnedPurchase, now: Timestamp) -> SubscriptionBody {
     }
 }
 
-fn non_subscription(owned: &OwnedPurchase) -> NonSubscriptionBody {
+fn non_subscription(owned: &OwnedPurchase) -> NonSubscriptionBody<'_> {
     let t = &owned.transaction;
     NonSubscriptionBody {
         purchase_id: owned.purchase_id.to_string(),
-        store: t.store.as_str().to_owned(),
-        store_product_id: t.store_product_id.clone(),
+        store: t.store.as_str(),
+        store_product_id: &t.store_product_id,
         store_base_plan_id: None,
-        store_transaction_id: t.store_transaction_id.clone(),
-        store_original_transaction_id: t.store_original_transaction_id.clone(),
+        store_transaction_id: &t.store_transaction_id,
+        store_original_transaction_id: &t.store_original_transaction_id,
         purchased_at: t.purchased_at,
         environment: t.environment.as_str(),
         is_refund: t.is_refunded(),
@@ -180,36 +191,32 @@ fn non_subscription(owned: &OwnedPurchase) -> NonSubscriptionBody {
     }
 }
 
-pub fn render(profile: &Profile, now: Timestamp, timestamp: i64) -> ProfileEnvelope {
+pub fn render(profile: &Profile, now: Timestamp, timestamp: i64) -> ProfileEnvelope<'_> {
     let custom_attributes = profile
         .attributes
         .custom_attributes
         .iter()
         .map(|attribute| CustomAttributeBody {
-            key: attribute.key.as_str().to_owned(),
+            key: attribute.key.as_str(),
             value: match &attribute.value {
-                CustomAttributeValue::String(text) => serde_json::Value::from(text.as_str()),
-                CustomAttributeValue::Number(number) => serde_json::Value::from(*number),
+                CustomAttributeValue::String(text) => AttributeValueBody::Text(text.as_str()),
+                CustomAttributeValue::Number(number) => AttributeValueBody::Number(*number),
             },
         })
         .collect();
     let purchases = &profile.purchases;
-    let active = purchases.active_levels(now);
+    let levels = purchases.access_levels_ref(now);
     ProfileEnvelope {
         data: ProfileBody {
             app_id: profile.app_id.to_string(),
             profile_id: profile.profile_id.to_string(),
-            customer_user_id: profile
-                .customer_user_id
-                .as_ref()
-                .map(|c| c.as_str().to_owned()),
+            customer_user_id: profile.customer_user_id.as_ref().map(|c| c.as_str()),
             total_revenue_usd: purchases.total_revenue_usd,
-            segment_hash: segment_hash(profile, &active),
+            segment_hash: segment_hash(profile, &levels, now),
             timestamp,
             custom_attributes,
-            access_levels: purchases
-                .access_levels(now)
-                .into_iter()
+            access_levels: levels
+                .iter()
                 .map(|candidate| access_level(candidate, now))
                 .collect(),
             subscriptions: purchases
@@ -228,11 +235,11 @@ pub fn render(profile: &Profile, now: Timestamp, timestamp: i64) -> ProfileEnvel
 
 /// 16 hex characters that change when the profile's segment membership (its app and active
 /// access levels) changes, as Adapty's internal `segment_hash` does.
-fn segment_hash(profile: &Profile, active_access_levels: &[String]) -> String {
+fn segment_hash(profile: &Profile, levels: &[&AccessCandidate], now: Timestamp) -> String {
     let mut hasher = Sha256::new();
     hasher.update(profile.app_id.as_bytes());
-    for level in active_access_levels {
-        hasher.update(level.as_bytes());
+    for level in levels.iter().filter(|level| level.is_active(now)) {
+        hasher.update(level.access_level_id.as_str().as_bytes());
         hasher.update([0]);
     }
     hex::encode(&hasher.finalize()[..8])

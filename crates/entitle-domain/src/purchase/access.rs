@@ -133,6 +133,14 @@ pub fn candidates_for(key: &ChainKey, chain: &Chain) -> Option<AccessCandidate> 
 
 /// One candidate per access level, ordered by access level id.
 pub fn best_per_level(candidates: &[AccessCandidate], now: Timestamp) -> Vec<AccessCandidate> {
+    best_per_level_of(candidates, now)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+/// [`best_per_level`] without copying the candidates (a response only reads them).
+pub fn best_per_level_of(candidates: &[AccessCandidate], now: Timestamp) -> Vec<&AccessCandidate> {
     let mut best: BTreeMap<&AccessLevelId, &AccessCandidate> = BTreeMap::new();
     for candidate in candidates {
         best.entry(&candidate.access_level_id)
@@ -143,5 +151,5 @@ pub fn best_per_level(candidates: &[AccessCandidate], now: Timestamp) -> Vec<Acc
             })
             .or_insert(candidate);
     }
-    best.into_values().cloned().collect()
+    best.into_values().collect()
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::{AccessCandidate, best_per_level, candidates_for};
+use super::access::{AccessCandidate, best_per_level, best_per_level_of, candidates_for};
 use super::chain::{Chain, ChainKey};
 use super::overrides::AccessOverride;
 use super::transaction::{PurchaseType, Transaction};
@@ -106,6 +106,11 @@ impl ProfileAccessView {
     /// The access levels at `now`: one per level.
     pub fn access_levels(&self, now: Timestamp) -> Vec<AccessCandidate> {
         best_per_level(&self.candidates, now)
+    }
+
+    /// [`Self::access_levels`], borrowed.
+    pub fn access_levels_ref(&self, now: Timestamp) -> Vec<&AccessCandidate> {
+        best_per_level_of(&self.candidates, now)
     }
 
     /// Ids of the levels active at `now`.

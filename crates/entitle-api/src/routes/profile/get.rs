@@ -1,11 +1,10 @@
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 
 use super::respond;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PresentedKey, ProfileTarget};
 use crate::state::ApiState;
-use crate::wire::profile_response::ProfileEnvelope;
 
 #[utoipa::path(
     get,
@@ -29,7 +28,7 @@ pub async fn handle(
     State(state): State<ApiState>,
     key: PresentedKey,
     target: Result<ProfileTarget, ApiError>,
-) -> ApiResult<Json<ProfileEnvelope>> {
+) -> ApiResult<Response> {
     // The key and the profile are read in one trip to the store; the profile is used only
     // once the key is admitted, and a mistake in the profile headers is reported only to a
     // caller whose key is good, as on every route.
@@ -44,5 +43,5 @@ pub async fn handle(
     key.admit(&state, read.key)?;
     // An admitted key always comes with the profile's answer.
     let profile = read.profile.ok_or(ApiError::Internal)??;
-    Ok(respond(&state, &profile))
+    respond(&state, &profile)
 }

@@ -1,5 +1,5 @@
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use entitle_domain::datetime::Timestamp;
 
 use super::respond;
@@ -7,7 +7,6 @@ use crate::error::ApiResult;
 use crate::extract::{Authenticated, JsonObject, PlatformHeader, ProfileTarget};
 use crate::state::ApiState;
 use crate::wire::profile_request::read_profile_request;
-use crate::wire::profile_response::ProfileEnvelope;
 
 #[utoipa::path(
     patch,
@@ -35,11 +34,11 @@ pub async fn handle(
     ProfileTarget(target): ProfileTarget,
     PlatformHeader(platform): PlatformHeader,
     JsonObject(body): JsonObject,
-) -> ApiResult<Json<ProfileEnvelope>> {
+) -> ApiResult<Response> {
     let patch = read_profile_request(&body, platform)?;
     let profile = state
         .store
         .update_profile(auth.app_id, target, patch, Timestamp::now())
         .await?;
-    Ok(respond(&state, &profile))
+    respond(&state, &profile)
 }

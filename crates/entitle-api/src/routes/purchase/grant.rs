@@ -1,5 +1,5 @@
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use entitle_domain::datetime::Timestamp;
 
 use crate::error::ApiResult;
@@ -7,7 +7,6 @@ use crate::extract::{Authenticated, JsonObject, ProfileTarget};
 use crate::routes::profile::respond;
 use crate::state::ApiState;
 use crate::wire::access_request::read_grant;
-use crate::wire::profile_response::ProfileEnvelope;
 
 #[utoipa::path(
     post,
@@ -33,11 +32,11 @@ pub async fn handle(
     auth: Authenticated,
     ProfileTarget(target): ProfileTarget,
     JsonObject(body): JsonObject,
-) -> ApiResult<Json<ProfileEnvelope>> {
+) -> ApiResult<Response> {
     let request = read_grant(&body)?;
     let profile = state
         .store
         .grant_access_level(auth.app_id, target, request, Timestamp::now())
         .await?;
-    Ok(respond(&state, &profile))
+    respond(&state, &profile)
 }

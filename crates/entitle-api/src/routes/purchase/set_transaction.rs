@@ -1,12 +1,11 @@
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use entitle_domain::datetime::Timestamp;
 
 use crate::error::ApiResult;
 use crate::extract::{Authenticated, JsonObject, ProfileTarget};
 use crate::routes::profile::respond;
 use crate::state::ApiState;
-use crate::wire::profile_response::ProfileEnvelope;
 use crate::wire::transaction_request::read_transaction;
 
 #[utoipa::path(
@@ -33,11 +32,11 @@ pub async fn handle(
     auth: Authenticated,
     ProfileTarget(target): ProfileTarget,
     JsonObject(body): JsonObject,
-) -> ApiResult<Json<ProfileEnvelope>> {
+) -> ApiResult<Response> {
     let transaction = read_transaction(&body)?;
     let profile = state
         .store
         .set_transaction(auth.app_id, target, transaction, Timestamp::now())
         .await?;
-    Ok(respond(&state, &profile))
+    respond(&state, &profile)
 }
