@@ -26,11 +26,9 @@ pub fn router(state: ApiState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             middleware::panic_response,
         ))
-        .layer(axum::middleware::from_fn(middleware::buffer_body))
         .layer(axum::middleware::from_fn_with_state(
             timeout,
-            middleware::request_deadline,
+            middleware::around_request,
         ))
-        .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)
 }

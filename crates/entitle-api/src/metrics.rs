@@ -39,10 +39,8 @@ pub static LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
-pub fn observe(route: &str, method: &str, status: u16, seconds: f64) {
-    REQUESTS
-        .with_label_values(&[route, method, &status.to_string()])
-        .inc();
+pub fn observe(route: &str, method: &str, status: &str, seconds: f64) {
+    REQUESTS.with_label_values(&[route, method, status]).inc();
     LATENCY.with_label_values(&[route, method]).observe(seconds);
 }
 

@@ -18,11 +18,65 @@ pub struct RequestContext {
     pub app_id: OnceLock<AppId>,
 }
 
+/// Everything around a request, in one layer (each layer of its own costs a boxed future and
+/// a clone of the routes per request): the `Request-Id` header, the deadline, reading the
+/// body, and the request's metrics and log line.
+pub async fn around_request(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let request_id = RequestId::random();
+    let context = Arc::new(RequestContext::default());
+    request.extensions_mut().insert(context.clone());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+
+    // The deadline covers reading the body too.
+    let mut response = match tokio::time::timeout(limit, read_body_then(request, next)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    };
+
+    response
+        .headers_mut()
+        .insert("request-id", request_id.header_value());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let status = response.status();
+    let latency = started.elapsed();
+    crate::metrics::observe(
+        route,
+        method.as_str(),
+        status.as_str(),
+        latency.as_secs_f64(),
+    );
+    let unknown: &dyn std::fmt::Display = &"-";
+    let app_id = context
+        .app_id
+        .get()
+        .map_or(unknown, |id| id as &dyn std::fmt::Display);
+    tracing::info!(
+        target: "entitle::request",
+        request_id = request_id.as_str(),
+        %method,
+        route,
+        status = status.as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        app_id = %app_id,
+        "request"
+    );
+    response
+}
+
 /// Reads every request body before routing, so an answer given without looking at the body
 /// (401, 404, 405) still leaves the connection clean for the client's next request. Bodies
 /// over the limit are read up to [`DRAIN_LIMIT`] and answered 413; past that the connection is
-/// closed.
-pub async fn buffer_body(request: Request, next: Next) -> Response {
+/// closed. A body known to be empty (a GET's) has nothing to read.
+async fn read_body_then(request: Request, next: Next) -> Response {
+    if axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT).await {
         Ok(bytes) => bytes,
@@ -38,51 +92,28 @@ pub async fn buffer_body(request: Request, next: Next) -> Response {
 /// Most bytes read from a request whose body is over the limit, before giving up on it.
 pub const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
 
-/// Longest a request may take, reading its body included; past it the client gets a 503 with
-/// the error envelope and the work is dropped (a write not yet committed is rolled back).
-pub async fn request_deadline(
-    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
+/// 32 lower-case hex digits, random per request, rendered without allocating.
+struct RequestId([u8; 32]);
+
+impl RequestId {
+    fn random() -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let value = rand::random::<u128>();
+        let mut digits = [0u8; 32];
+        for (place, digit) in digits.iter_mut().enumerate() {
+            *digit = HEX[((value >> (124 - 4 * place)) & 0xf) as usize];
+        }
+        Self(digits)
     }
-}
 
-pub async fn request_context(mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = format!("{:032x}", rand::random::<u128>());
-    let context = Arc::new(RequestContext::default());
-    request.extensions_mut().insert(context.clone());
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-
-    let mut response = next.run(request).await;
-
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("request-id", value);
+    fn as_str(&self) -> &str {
+        // Hex digits only: always ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
-    let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    crate::metrics::observe(&route, method.as_str(), status, latency_ms / 1000.0);
-    let app_id = context.app_id.get().map(ToString::to_string);
-    tracing::info!(
-        target: "entitle::request",
-        request_id,
-        %method,
-        route,
-        status,
-        latency_ms,
-        app_id = app_id.as_deref().unwrap_or("-"),
-        "request"
-    );
-    response
+
+    fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_bytes(&self.0).unwrap_or_else(|_| HeaderValue::from_static("-"))
+    }
 }
 
 /// A panic in a handler becomes a 500 with the standard envelope, never a dropped connection.
