@@ -30,8 +30,9 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
 
 /// Page cache of a connection (SQLite's own, beside the kernel's page cache), in KiB. The
 /// writer walks every b-tree a change touches: the more of their interior pages it holds, the
-/// fewer of its seeks read the file as the data grows (docs/performance.md). Each of the four
-/// readers holds less; a checkpoint copies WAL frames without it.
+/// fewer of its seeks read the file as the data grows (docs/performance.md). Each reader holds
+/// less (enough for the upper levels of the profiles table); a checkpoint copies WAL frames
+/// without it.
 /// Together they stay well inside the server's memory budget (peak RSS under 150 MB).
 pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
 const CACHE_KIB: i64 = 16 * 1024;

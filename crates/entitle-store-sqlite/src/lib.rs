@@ -55,7 +55,7 @@ use writer::Writer;
 #[derive(Debug, Clone)]
 pub struct SqliteConfig {
     pub path: PathBuf,
-    /// Reader threads (and connections).
+    /// Reader threads (and connections); [`default_readers`] unless set.
     pub readers: usize,
     /// Most requests one commit may carry.
     pub max_batch: usize,
@@ -65,10 +65,18 @@ impl SqliteConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            readers: 4,
+            readers: default_readers(),
             max_batch: 256,
         }
     }
+}
+
+/// One reader per two cores. A reader that is busy takes every job that arrived meanwhile
+/// into its next batch; an idle one must be woken for each job, a round trip through the
+/// kernel that cost more than the read itself when four readers shared two cores
+/// (docs/performance.md). The HTTP work needs the other half of the machine anyway.
+pub fn default_readers() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }
 
 pub struct SqliteStore {
