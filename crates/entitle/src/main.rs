@@ -1,6 +1,9 @@
 use clap::Parser;
 use entitle::cli::{Cli, execute};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
