@@ -8,29 +8,32 @@ use entitle_store::StoreResult;
 use crate::codec::backend;
 use crate::connection;
 
+// The checks spell out a profile's probe range (`slots.rs`): its slot to its slot + 15.
+const _: () = assert!(crate::slots::PROBES == 16);
+
 /// Each check: what it finds, and the query counting it.
 const CHECKS: &[(&str, &str)] = &[
     (
         "inheritor links of profiles that do not exist",
         "SELECT COUNT(*) FROM chain_inheritors i
-          WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.app_pk = i.app_pk AND p.profile_id = i.profile_id)",
+          WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.profile_slot BETWEEN profile_slot(i.app_pk, i.profile_id) AND profile_slot(i.app_pk, i.profile_id) + 15 AND p.app_pk = i.app_pk AND p.profile_id = i.profile_id)",
     ),
     (
         "chains owned by profiles that do not exist",
         "SELECT COUNT(*) FROM chains c
           WHERE c.owner_profile_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.app_pk = c.app_pk AND p.profile_id = c.owner_profile_id)",
+            AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.profile_slot BETWEEN profile_slot(c.app_pk, c.owner_profile_id) AND profile_slot(c.app_pk, c.owner_profile_id) + 15 AND p.app_pk = c.app_pk AND p.profile_id = c.owner_profile_id)",
     ),
     (
         "grants or revokes of profiles that do not exist",
         "SELECT COUNT(*) FROM access_overrides o
-          WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.app_pk = o.app_pk AND p.profile_id = o.profile_id)",
+          WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.profile_slot BETWEEN profile_slot(o.app_pk, o.profile_id) AND profile_slot(o.app_pk, o.profile_id) + 15 AND p.app_pk = o.app_pk AND p.profile_id = o.profile_id)",
     ),
     (
         "events of profiles that do not exist (other than profile_deleted)",
         "SELECT COUNT(*) FROM events e
           WHERE e.event_type <> 'profile_deleted'
-            AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.app_pk = e.app_pk AND p.profile_id = e.profile_id)",
+            AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.profile_slot BETWEEN profile_slot(e.app_pk, e.profile_id) AND profile_slot(e.app_pk, e.profile_id) + 15 AND p.app_pk = e.app_pk AND p.profile_id = e.profile_id)",
     ),
     (
         "event payloads of events that do not exist",
@@ -57,6 +60,7 @@ const CHECKS: &[(&str, &str)] = &[
 /// Problems found in the database at `path`, as sentences; empty when it is consistent.
 pub fn check(path: &Path) -> StoreResult<Vec<String>> {
     let conn = connection::open_reader(path)?;
+    crate::slots::register(&conn)?;
     let mut problems = Vec::new();
     for (what, query) in CHECKS {
         let count: i64 = conn

@@ -26,6 +26,7 @@ mod outbox;
 mod profiles;
 mod purchases;
 mod readers;
+mod slots;
 mod views;
 mod writer;
 

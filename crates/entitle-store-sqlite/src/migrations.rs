@@ -12,7 +12,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_expirations.sql")),
     (5, include_str!("../migrations/0005_deletion_jobs.sql")),
     (6, include_str!("../migrations/0006_compact_rows.sql")),
+    (7, include_str!("../migrations/0007_profile_slots.sql")),
 ];
+
+/// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.
+const CODE_GOES_HERE: &str = "-- (the rows are copied here)";
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {
@@ -44,7 +48,14 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
         )));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
-        tx.execute_batch(sql).map_err(backend)?;
+        match sql.split_once(CODE_GOES_HERE) {
+            Some((before, after)) => {
+                tx.execute_batch(before).map_err(backend)?;
+                copy_rows(&tx, *version)?;
+                tx.execute_batch(after).map_err(backend)?;
+            }
+            None => tx.execute_batch(sql).map_err(backend)?,
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",
             [version],
@@ -52,4 +63,62 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
         .map_err(backend)?;
     }
     tx.commit().map_err(backend)
+}
+
+/// The part of a migration that SQL alone cannot do.
+fn copy_rows(tx: &Connection, version: i64) -> StoreResult<()> {
+    match version {
+        7 => copy_profiles_to_their_slots(tx),
+        _ => Err(StoreError::Backend(format!(
+            "migration {version} has no code to run"
+        ))),
+    }
+}
+
+/// Migration 7: every profile row into `profiles_slotted`, at its slot or the next free one.
+fn copy_profiles_to_their_slots(tx: &Connection) -> StoreResult<()> {
+    let mut read = tx
+        .prepare(
+            "SELECT app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases
+               FROM profiles",
+        )
+        .map_err(backend)?;
+    let mut taken = tx
+        .prepare("SELECT 1 FROM profiles_slotted WHERE profile_slot = ?1")
+        .map_err(backend)?;
+    let mut write = tx
+        .prepare(
+            "INSERT INTO profiles_slotted
+                 (profile_slot, app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(backend)?;
+    let mut rows = read.query([]).map_err(backend)?;
+    while let Some(row) = rows.next().map_err(backend)? {
+        let app_pk: i64 = row.get(0).map_err(backend)?;
+        let profile_id: Vec<u8> = row.get(1).map_err(backend)?;
+        let home = crate::slots::profile_slot(app_pk, &profile_id);
+        let mut slot = home;
+        while taken.exists([slot]).map_err(backend)? {
+            slot += 1;
+            if slot == home + crate::slots::PROBES {
+                return Err(StoreError::Backend(
+                    "no free profile slot near its own".into(),
+                ));
+            }
+        }
+        let values: [rusqlite::types::Value; 5] = [
+            row.get(2).map_err(backend)?,
+            row.get(3).map_err(backend)?,
+            row.get(4).map_err(backend)?,
+            row.get(5).map_err(backend)?,
+            row.get(6).map_err(backend)?,
+        ];
+        write
+            .execute(rusqlite::params![
+                slot, app_pk, profile_id, values[0], values[1], values[2], values[3], values[4]
+            ])
+            .map_err(backend)?;
+    }
+    Ok(())
 }

@@ -18,9 +18,12 @@ use crate::apps::app_pk;
 use crate::codec::{self, backend, micros, timestamp, uuid_column};
 use crate::documents::Document;
 use crate::outbox::{self, NewEvent, Outbox};
+use crate::slots::{self, PROBES};
 
 /// A profile row as stored.
 pub struct Row {
+    /// Where the row is (`slots.rs`): later statements of the same transaction go straight there.
+    slot: i64,
     pub identity: ProfileIdentity,
     attributes: String,
     purchases: Option<Document>,
@@ -28,11 +31,13 @@ pub struct Row {
     updated_at: i64,
 }
 
-const COLUMNS: &str = "profile_id, customer_user_id, attributes, created_at, updated_at, purchases";
+const COLUMNS: &str =
+    "profile_id, customer_user_id, attributes, created_at, updated_at, purchases, profile_slot";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let customer_user_id: Option<String> = row.get(1)?;
     Ok(Row {
+        slot: row.get(6)?,
         identity: ProfileIdentity {
             profile_id: ProfileId::from_uuid(uuid_column(row, 0)?),
             customer_user_id: customer_user_id.and_then(|text| CustomerUserId::parse(&text).ok()),
@@ -46,10 +51,14 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 
 pub fn by_id(conn: &Connection, app_pk: i64, id: ProfileId) -> StoreResult<Option<Row>> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND profile_id = ?2"
+        "SELECT {COLUMNS} FROM profiles
+          WHERE profile_slot BETWEEN ?3 AND ?3 + {PROBES} - 1 AND app_pk = ?1 AND profile_id = ?2"
     ))
     .map_err(backend)?
-    .query_row(params![app_pk, id.as_bytes()], read_row)
+    .query_row(
+        params![app_pk, id.as_bytes(), slots::slot_of(app_pk, id)],
+        read_row,
+    )
     .optional()
     .map_err(backend)
 }
@@ -193,21 +202,22 @@ pub fn create(
                 .flatten()
                 .find(|row| row.identity.profile_id == id)
                 .ok_or(StoreError::ProfileNotFound)?;
-            write_update(conn, app, app_pk, row, None, patch, at)
+            write_update(conn, app, row, None, patch, at)
         }
         CreatePlan::AttachCustomerUserId(id) => {
             let row = id_row.ok_or(StoreError::ProfileNotFound)?;
             debug_assert_eq!(row.identity.profile_id, id);
             let cuid = target.customer_user_id().cloned();
-            write_update(conn, app, app_pk, row, cuid, patch, at)
+            write_update(conn, app, row, cuid, patch, at)
         }
         CreatePlan::CreateNew(id) => {
             let mut attributes = ProfileAttributes::default();
             attributes.apply(patch)?;
             let cuid = target.customer_user_id().cloned();
+            let slot = slots::free_slot(conn, app_pk, id)?;
             conn.prepare_cached(
-                "INSERT INTO profiles (app_pk, profile_id, customer_user_id, attributes, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                "INSERT INTO profiles (profile_slot, app_pk, profile_id, customer_user_id, attributes, created_at, updated_at)
+                 VALUES (?6, ?1, ?2, ?3, ?4, ?5, ?5)",
             )
             .map_err(backend)?
             .execute(params![
@@ -215,7 +225,8 @@ pub fn create(
                 id.as_bytes(),
                 cuid.as_ref().map(CustomerUserId::as_str),
                 encode(&attributes)?,
-                micros(at)
+                micros(at),
+                slot
             ])
             .map_err(backend)?;
             Ok(Profile {
@@ -240,19 +251,19 @@ pub fn update(
 ) -> StoreResult<Profile> {
     let app_pk = app_pk(conn, app).map_err(|_| StoreError::ProfileNotFound)?;
     let row = resolve(conn, app_pk, target)?;
-    write_update(conn, app, app_pk, row, None, patch, at)
+    write_update(conn, app, row, None, patch, at)
 }
 
 /// Applies a patch (and, for an anonymous profile being identified, its new customer user id).
 fn write_update(
     conn: &Connection,
     app: AppId,
-    app_pk: i64,
     row: Row,
     attach: Option<CustomerUserId>,
     patch: ProfilePatch,
     at: Timestamp,
 ) -> StoreResult<Profile> {
+    let slot = row.slot;
     let mut profile = to_profile(app, row)?;
     profile.attributes.apply(patch)?;
     if profile.customer_user_id.is_none() {
@@ -260,13 +271,12 @@ fn write_update(
     }
     profile.updated_at = at;
     conn.prepare_cached(
-        "UPDATE profiles SET customer_user_id = ?3, attributes = ?4, updated_at = ?5
-          WHERE app_pk = ?1 AND profile_id = ?2",
+        "UPDATE profiles SET customer_user_id = ?2, attributes = ?3, updated_at = ?4
+          WHERE profile_slot = ?1",
     )
     .map_err(backend)?
     .execute(params![
-        app_pk,
-        profile.profile_id.as_bytes(),
+        slot,
         profile
             .customer_user_id
             .as_ref()
@@ -291,7 +301,10 @@ pub fn delete(
     let attributes = decode_attributes(&row)?;
     let profile_id = row.identity.profile_id;
     let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile_id);
-    remove("DELETE FROM profiles WHERE app_pk = ?1 AND profile_id = ?2")?;
+    conn.prepare_cached("DELETE FROM profiles WHERE profile_slot = ?1")
+        .map_err(backend)?
+        .execute([row.slot])
+        .map_err(backend)?;
     // History detaches: the chains keep their transactions (store facts only) and lose their
     // owner; the next profile to use the purchase becomes its parent.
     let chains_detached = remove(

@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 use crate::chains::chains_of_profile;
 use crate::codec::backend;
 use crate::documents;
+use crate::slots::{self, PROBES};
 
 pub fn overrides_of(
     conn: &Connection,
@@ -49,9 +50,17 @@ pub fn refresh(
         .collect();
     let view = derive_view(&entries, &overrides);
     let packed = documents::pack_binary(&view)?;
-    conn.prepare_cached("UPDATE profiles SET purchases = ?3 WHERE app_pk = ?1 AND profile_id = ?2")
-        .map_err(backend)?
-        .execute(params![app_pk, profile_id.as_bytes(), packed])
-        .map_err(backend)?;
+    conn.prepare_cached(&format!(
+        "UPDATE profiles SET purchases = ?3
+          WHERE profile_slot BETWEEN ?4 AND ?4 + {PROBES} - 1 AND app_pk = ?1 AND profile_id = ?2"
+    ))
+    .map_err(backend)?
+    .execute(params![
+        app_pk,
+        profile_id.as_bytes(),
+        packed,
+        slots::slot_of(app_pk, profile_id)
+    ])
+    .map_err(backend)?;
     Ok(view)
 }

@@ -109,3 +109,74 @@ async fn events_written_at_schema_version_5_read_the_same_after_the_upgrade() {
     // No event lost its payload and no payload lost its event.
     assert_eq!(integrity::check(&path).unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn profiles_written_at_schema_version_6_are_all_found_after_moving_to_their_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entitle.db");
+    let app = AppId::new_random();
+    let profiles: Vec<uuid::Uuid> = (0..200).map(|_| uuid::Uuid::new_v4()).collect();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        let version_6 = VERSION_5
+            .iter()
+            .chain([&include_str!("../migrations/0006_compact_rows.sql")]);
+        for (index, sql) in version_6.enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
+                [index as i64 + 1],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO apps (app_pk, app_id, name, record_key, created_at) VALUES (1, ?1, 'old', x'00', 0)",
+            [app.as_bytes()],
+        )
+        .unwrap();
+        for (index, profile) in profiles.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO profiles (app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?4, ?5)",
+                rusqlite::params![
+                    profile.as_bytes(),
+                    format!("cuid-{index}"),
+                    OLD_ATTRIBUTES,
+                    index as i64,
+                    OLD_VIEW
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    let store = SqliteStore::open(SqliteConfig::new(&path)).unwrap();
+    for (index, profile) in profiles.iter().enumerate() {
+        let id = entitle_domain::ProfileId::from_uuid(*profile);
+        let by_id = store.get_profile(app, ProfileRef::Id(id)).await.unwrap();
+        assert_eq!(by_id.created_at.unix_micros(), index as i64);
+        assert_eq!(by_id.purchases.total_revenue_usd, 9.99);
+        let cuid = CustomerUserId::parse(&format!("cuid-{index}")).unwrap();
+        let by_cuid = store
+            .get_profile(app, ProfileRef::CustomerUserId(cuid))
+            .await
+            .unwrap();
+        assert_eq!(by_cuid.profile_id, id);
+    }
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (rows, tables): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM profiles),
+                    (SELECT COUNT(*) FROM sqlite_schema WHERE name = 'profiles_slotted')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, tables), (200, 0));
+    assert_eq!(integrity::check(&path).unwrap(), Vec::<String>::new());
+}
