@@ -41,6 +41,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Adds another run of the same scenario: its requests, time and latencies.
+    pub fn absorb(&mut self, other: Outcome) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.seconds += other.seconds;
+        self.latencies_ns.extend(other.latencies_ns);
+        self.latencies_ns.sort_unstable();
+        let room = ERROR_SAMPLES.saturating_sub(self.error_samples.len());
+        self.error_samples
+            .extend(other.error_samples.into_iter().take(room));
+    }
+
     pub fn per_second(&self) -> f64 {
         self.ok as f64 / self.seconds.max(f64::EPSILON)
     }

@@ -187,7 +187,9 @@ impl Report {
                 num(r.server.written_bytes_per_request.map(|b| b / 1024.0), 1),
             );
         }
-        out.push_str("\nHTTP ceiling (bare axum, fixed bytes, same client):");
+        out.push_str(
+            "\nHTTP ceiling (bare axum, fixed bytes, same client, in rounds alternating with the scenario's):",
+        );
         for c in &self.ceilings.http {
             let _ = write!(
                 out,
