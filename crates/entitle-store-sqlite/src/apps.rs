@@ -8,10 +8,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec::{backend, micros, timestamp, uuid_column};
 
-pub fn find_key(conn: &Connection, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
-    Ok(find_key_in_app(conn, lookup)?.map(|(key, _)| key))
-}
-
 /// The key and the internal key of its app.
 pub fn find_key_in_app(
     conn: &Connection,

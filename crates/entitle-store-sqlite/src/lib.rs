@@ -20,6 +20,7 @@ mod expirations;
 mod feed;
 mod integrations;
 pub mod integrity;
+mod key_cache;
 mod migrations;
 mod operations;
 mod outbox;
@@ -128,7 +129,9 @@ impl KeyStore for SqliteStore {
     async fn find_key(&self, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let lookup = lookup.to_owned();
         self.readers
-            .run(move |conn| apps::find_key(conn, &lookup))
+            .run(move |conn| {
+                key_cache::find_key_in_app(conn, &lookup).map(|found| found.map(|(key, _)| key))
+            })
             .await
     }
 }

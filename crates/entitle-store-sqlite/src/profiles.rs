@@ -161,7 +161,7 @@ pub fn get_by_key(
     lookup: &str,
     target: &ProfileRef,
 ) -> StoreResult<KeyedProfile> {
-    match crate::apps::find_key_in_app(conn, lookup)? {
+    match crate::key_cache::find_key_in_app(conn, lookup)? {
         Some((key, app_pk)) if !key.revoked => {
             let profile = resolve(conn, app_pk, target).and_then(|row| to_profile(key.app_id, row));
             Ok(KeyedProfile {

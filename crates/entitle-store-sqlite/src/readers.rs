@@ -31,6 +31,7 @@ impl Readers {
             std::thread::Builder::new()
                 .name(format!("entitle-sqlite-reader-{index}"))
                 .spawn(move || {
+                    crate::key_cache::remember_on_this_thread();
                     let mut batch = Vec::with_capacity(MAX_BATCH);
                     while let Ok(job) = jobs.recv() {
                         batch.push(job);

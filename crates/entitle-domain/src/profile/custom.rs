@@ -37,11 +37,49 @@ impl CustomAttributeKey {
 }
 
 /// A stored value. Booleans and integers arrive as numbers and are kept as floats, as Adapty does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CustomAttributeValue {
     Number(f64),
     String(String),
+}
+
+/// A number or a string, read in one pass (an untagged enum would first try a number and
+/// build an error message for every string).
+impl<'de> Deserialize<'de> for CustomAttributeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+
+        impl serde::de::Visitor<'_> for ValueVisitor {
+            type Value = CustomAttributeValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a string")
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Self::Value, E> {
+                Ok(CustomAttributeValue::Number(value))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+                Ok(CustomAttributeValue::Number(value as f64))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+                Ok(CustomAttributeValue::Number(value as f64))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(CustomAttributeValue::String(value.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<Self::Value, E> {
+                Ok(CustomAttributeValue::String(value))
+            }
+        }
+
+        deserializer.deserialize_any(ValueVisitor)
+    }
 }
 
 impl CustomAttributeValue {
@@ -97,5 +135,24 @@ mod tests {
         assert!(CustomAttributeValue::string(&"v".repeat(51)).is_err());
         let stored = serde_json::to_string(&CustomAttributeValue::Number(12.0)).unwrap();
         assert_eq!(stored, "12.0");
+    }
+
+    #[test]
+    fn stored_values_read_back_as_numbers_or_strings() {
+        let read = |json: &str| serde_json::from_str::<CustomAttributeValue>(json);
+        assert_eq!(read("12.0").unwrap(), CustomAttributeValue::Number(12.0));
+        assert_eq!(read("12").unwrap(), CustomAttributeValue::Number(12.0));
+        assert_eq!(read("-3").unwrap(), CustomAttributeValue::Number(-3.0));
+        assert_eq!(
+            read(r#""pro""#).unwrap(),
+            CustomAttributeValue::String("pro".into())
+        );
+        assert_eq!(
+            read(r#""a\"b""#).unwrap(),
+            CustomAttributeValue::String("a\"b".into())
+        );
+        for other in ["true", "null", "[]", "{}"] {
+            assert!(read(other).is_err(), "{other}");
+        }
     }
 }

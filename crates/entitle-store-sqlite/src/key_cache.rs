@@ -1,0 +1,116 @@
+//! API keys remembered by each reader thread for as long as the database has not changed.
+//!
+//! Every request looks its key up. A reader keeps the keys it has read together with SQLite's
+//! data version, which moves whenever another connection commits: the writer, or another
+//! process revoking a key. Each lookup first reads the data version, in the same read
+//! transaction as the rest of the request's reads; while it is unchanged nothing has been
+//! committed since the keys were read, so a remembered key is exactly the stored key (a
+//! revocation is still seen by the first request that arrives after it). When it moved,
+//! everything remembered is forgotten. Only reader threads remember; elsewhere every lookup
+//! reads the table.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use entitle_store::{ApiKeyRecord, StoreResult};
+use rusqlite::Connection;
+
+use crate::apps;
+use crate::codec::backend;
+
+/// Most keys a reader remembers; past it, it starts over (an app has a handful).
+const MAX_KEYS: usize = 1024;
+
+struct Remembered {
+    data_version: i64,
+    keys: HashMap<String, (ApiKeyRecord, i64)>,
+}
+
+thread_local! {
+    static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
+}
+
+/// Lets the calling thread (a reader, with its one connection) remember keys.
+pub fn remember_on_this_thread() {
+    REMEMBERED.with(|cell| {
+        *cell.borrow_mut() = Some(Remembered {
+            data_version: i64::MIN,
+            keys: HashMap::new(),
+        });
+    });
+}
+
+/// [`apps::find_key_in_app`], from memory when nothing was committed since it was read.
+pub fn find_key_in_app(
+    conn: &Connection,
+    lookup: &str,
+) -> StoreResult<Option<(ApiKeyRecord, i64)>> {
+    REMEMBERED.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let Some(remembered) = slot.as_mut() else {
+            return apps::find_key_in_app(conn, lookup);
+        };
+        let data_version: i64 = conn
+            .prepare_cached("PRAGMA data_version")
+            .map_err(backend)?
+            .query_row([], |row| row.get(0))
+            .map_err(backend)?;
+        if data_version != remembered.data_version {
+            remembered.keys.clear();
+            remembered.data_version = data_version;
+        }
+        if let Some(found) = remembered.keys.get(lookup) {
+            return Ok(Some(found.clone()));
+        }
+        let found = apps::find_key_in_app(conn, lookup)?;
+        if let Some(found) = &found {
+            if remembered.keys.len() >= MAX_KEYS {
+                remembered.keys.clear();
+            }
+            remembered.keys.insert(lookup.to_owned(), found.clone());
+        }
+        Ok(found)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use entitle_domain::KeyId;
+    use entitle_domain::datetime::Timestamp;
+    use entitle_domain::keys::SecretHash;
+    use entitle_store::NewKey;
+
+    use super::*;
+    use crate::{connection, migrations};
+
+    #[test]
+    fn a_remembered_key_is_forgotten_once_another_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.db");
+        let mut writer = connection::open(&path).unwrap();
+        migrations::run(&mut writer).unwrap();
+        let at = Timestamp::from_unix_micros(1_700_000_000_000_000);
+        let key = NewKey {
+            key_id: KeyId::new_random(),
+            lookup: "lookup-1".into(),
+            secret_hash: SecretHash([7; 32]),
+        };
+        apps::create_app(&writer, "a", &key, at).unwrap();
+        let reader = connection::open_reader(&path).unwrap();
+        let read = || {
+            reader.execute_batch("BEGIN").unwrap();
+            let found = find_key_in_app(&reader, &key.lookup).unwrap();
+            reader.execute_batch("COMMIT").unwrap();
+            found.map(|(key, _)| key.revoked)
+        };
+        remember_on_this_thread();
+        assert_eq!(read(), Some(false));
+        // The table changes under the reader's memory: the next lookup must see it.
+        writer
+            .execute("UPDATE api_keys SET revoked_at = 1", [])
+            .unwrap();
+        assert_eq!(read(), Some(true));
+        writer.execute("DELETE FROM api_keys", []).unwrap();
+        assert_eq!(read(), None);
+    }
+}
