@@ -85,23 +85,27 @@ async fn webhooks_never_reach_internal_addresses_unless_allowed() {
         worker.retry.max_retries = 0;
     })
     .await;
-    server.cli(&[
-        "webhooks",
-        "add",
-        "--app",
-        &server.app_id,
-        "--url",
-        &receiver.url,
-    ]);
+    server
+        .cli(&[
+            "webhooks",
+            "add",
+            "--app",
+            &server.app_id,
+            "--url",
+            &receiver.url,
+        ])
+        .await;
     let localhost = receiver.url.replace("127.0.0.1", "localhost");
-    server.cli(&[
-        "webhooks",
-        "add",
-        "--app",
-        &server.app_id,
-        "--url",
-        &localhost,
-    ]);
+    server
+        .cli(&[
+            "webhooks",
+            "add",
+            "--app",
+            &server.app_id,
+            "--url",
+            &localhost,
+        ])
+        .await;
     server.create_profile("guarded").await;
     server
         .set_transaction(
@@ -147,16 +151,18 @@ async fn redirects_are_not_followed() {
     let location = target.url.clone();
     let redirector = Receiver::redirecting(&location).await;
     let server = TestServer::start().await;
-    server.cli(&[
-        "webhooks",
-        "add",
-        "--app",
-        &server.app_id,
-        "--url",
-        &redirector.url,
-        "--events",
-        "subscription_started",
-    ]);
+    server
+        .cli(&[
+            "webhooks",
+            "add",
+            "--app",
+            &server.app_id,
+            "--url",
+            &redirector.url,
+            "--events",
+            "subscription_started",
+        ])
+        .await;
     server.create_profile("redirected").await;
     server
         .set_transaction(

@@ -295,16 +295,22 @@ impl TestServer {
     }
 
     /// Runs the real `entitle` binary against this server's database.
-    pub fn cli(&self, args: &[&str]) -> String {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
+    /// Runs `entitle` with `args` on this server's database. Awaited on a thread of its own,
+    /// so the server (which runs on the test's runtime) keeps serving meanwhile: a command that
+    /// waits for a lock one of the server's transactions holds would otherwise wait forever.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"));
+        command
             .args(args)
             .arg("--database-url")
             .arg(match &self.database_url {
                 DatabaseUrl::Postgres(url) => url.clone(),
                 sqlite => sqlite.redacted(),
             })
-            .env_remove("ENTITLE_DATABASE_URL")
-            .output()
+            .env_remove("ENTITLE_DATABASE_URL");
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("the command's thread")
             .expect("run entitle");
         assert!(
             output.status.success(),

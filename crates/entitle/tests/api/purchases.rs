@@ -133,26 +133,30 @@ async fn renewals_and_updates_in_place() {
 async fn products_map_to_access_levels_without_a_restart() {
     let server = TestServer::start().await;
     server.create_profile("mapped").await;
-    server.cli(&[
-        "access-levels",
-        "add",
-        "--app",
-        &server.app_id,
-        "--id",
-        "pro",
-    ]);
-    server.cli(&[
-        "products",
-        "set",
-        "--app",
-        &server.app_id,
-        "--store",
-        "app_store",
-        "--product-id",
-        "pro.monthly",
-        "--access-level",
-        "pro",
-    ]);
+    server
+        .cli(&[
+            "access-levels",
+            "add",
+            "--app",
+            &server.app_id,
+            "--id",
+            "pro",
+        ])
+        .await;
+    server
+        .cli(&[
+            "products",
+            "set",
+            "--app",
+            &server.app_id,
+            "--store",
+            "app_store",
+            "--product-id",
+            "pro.monthly",
+            "--access-level",
+            "pro",
+        ])
+        .await;
     let (_, answer) = server
         .set_transaction(
             "mapped",

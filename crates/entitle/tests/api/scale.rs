@@ -69,6 +69,7 @@ async fn a_key_revoked_with_the_cli_stops_working_on_every_node() {
     let two = one.sibling(|_| {}).await;
     let created: Value = serde_json::from_str(
         one.cli(&["keys", "create", "--app", &one.app_id, "--json"])
+            .await
             .trim(),
     )
     .expect("JSON from keys create");
@@ -83,7 +84,8 @@ async fn a_key_revoked_with_the_cli_stops_working_on_every_node() {
         assert_eq!(status, 200, "{body}");
     }
 
-    one.cli(&["keys", "revoke", "--key", key_id, "--json"]);
+    one.cli(&["keys", "revoke", "--key", key_id, "--json"])
+        .await;
     for node in [&one, &two] {
         let (status, body) = send(
             node.request_as(secret, Method::GET, PROFILE)
@@ -111,7 +113,8 @@ async fn workers_on_two_nodes_share_the_outbox_and_send_each_attempt_once() {
         "--url",
         &receiver.url,
         "--json",
-    ]);
+    ])
+    .await;
     let purchases = (0..24).map(|i| {
         let node = if i % 2 == 0 { &one } else { &two };
         async move {
@@ -165,7 +168,8 @@ async fn concurrent_purchases_through_two_nodes_keep_every_shared_view_complete(
     let one = TestServer::start().await;
     let two = one.sibling(|_| {}).await;
     for (level, product) in [("gold", "gold.monthly"), ("silver", "silver.monthly")] {
-        one.cli(&["access-levels", "add", "--app", &one.app_id, "--id", level]);
+        one.cli(&["access-levels", "add", "--app", &one.app_id, "--id", level])
+            .await;
         one.cli(&[
             "products",
             "set",
@@ -177,7 +181,8 @@ async fn concurrent_purchases_through_two_nodes_keep_every_shared_view_complete(
             product,
             "--access-level",
             level,
-        ]);
+        ])
+        .await;
     }
     let users: Vec<String> = (0..8).map(|i| format!("sharer-{i}")).collect();
     for user in &users {

@@ -27,7 +27,7 @@ async fn fast_server(retries: u32) -> TestServer {
 }
 
 /// Adds an integration through the CLI; returns `(integration_id, signing_secret)`.
-fn add_webhook(server: &TestServer, url: &str, extra: &[&str]) -> (String, String) {
+async fn add_webhook(server: &TestServer, url: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec![
         "webhooks",
         "add",
@@ -38,7 +38,7 @@ fn add_webhook(server: &TestServer, url: &str, extra: &[&str]) -> (String, Strin
         "--json",
     ];
     args.extend_from_slice(extra);
-    let out: Value = serde_json::from_str(server.cli(&args).trim()).unwrap();
+    let out: Value = serde_json::from_str(server.cli(&args).await.trim()).unwrap();
     (
         out["integration_id"].as_str().unwrap().to_owned(),
         out["signing_secret"].as_str().unwrap().to_owned(),
@@ -114,7 +114,8 @@ async fn deliveries_are_signed_and_carry_the_static_authorization() {
         &server,
         &receiver.url,
         &["--authorization", "Bearer static-value"],
-    );
+    )
+    .await;
     purchase(&server, "signed", "sig-1").await;
     let received = receiver.wait_for(2, SETTLE).await;
     let types: Vec<_> = received
@@ -172,7 +173,8 @@ async fn retries_follow_the_status_rules() {
             &server,
             &receiver.url,
             &["--events", "subscription_started"],
-        );
+        )
+        .await;
         purchase(&server, "retried", "r-1").await;
         let feed = settled(&server).await;
         let event = feed
@@ -217,7 +219,8 @@ async fn a_receiver_that_times_out_is_retried() {
         &server,
         &receiver.url,
         &["--events", "subscription_started"],
-    );
+    )
+    .await;
     purchase(&server, "slow", "slow-1").await;
     let feed = settled(&server).await;
     let delivery = &feed
@@ -243,7 +246,8 @@ async fn a_restart_in_the_middle_of_retries_loses_nothing() {
         &server,
         &receiver.url,
         &["--events", "subscription_started"],
-    );
+    )
+    .await;
     purchase(&server, "restarted", "rs-1").await;
     receiver.wait_for(1, SETTLE).await;
     let server = server
@@ -270,7 +274,8 @@ async fn a_claim_of_a_worker_that_died_is_taken_over_after_its_lease() {
         &server,
         &receiver.url,
         &["--events", "subscription_started"],
-    );
+    )
+    .await;
     purchase(&server, "orphan", "o-1").await;
     let backend = entitle::Backend::open(&server.database_url).await.unwrap();
     let claimed = backend
@@ -309,7 +314,7 @@ async fn two_workers_on_one_database_never_send_one_attempt_twice() {
             config.worker.as_mut().unwrap().retry.first_retry = Duration::from_millis(100);
         })
         .await;
-    add_webhook(&node_one, &receiver.url, &[]);
+    add_webhook(&node_one, &receiver.url, &[]).await;
     for i in 0..20 {
         let node = if i % 2 == 0 { &node_one } else { &node_two };
         purchase(node, &format!("twin-{i}"), &format!("tw-{i}")).await;
@@ -343,12 +348,13 @@ async fn deletion_removes_events_and_cancels_pending_deliveries() {
         config.worker.as_mut().unwrap().retry.first_retry = Duration::from_secs(3600);
     })
     .await;
-    add_webhook(&server, &receiver.url, &[]);
+    add_webhook(&server, &receiver.url, &[]).await;
     add_webhook(
         &server,
         &deleted_receiver.url,
         &["--events", "profile_deleted"],
-    );
+    )
+    .await;
     send(
         server
             .profile(Method::POST, "leaving")
@@ -423,7 +429,7 @@ async fn deletion_removes_events_and_cancels_pending_deliveries() {
 async fn reassignment_reissues_the_history_under_the_new_parent() {
     let receiver = Receiver::ok().await;
     let server = fast_server(2).await;
-    add_webhook(&server, &receiver.url, &[]);
+    add_webhook(&server, &receiver.url, &[]).await;
     server.create_profile("first").await;
     let start = days_from_now(-60);
     for (i, (from, to)) in [(-60, -30), (-30, 0)].iter().enumerate() {
@@ -500,10 +506,11 @@ async fn webhook_cli_lists_and_removes_integrations() {
         config.worker.as_mut().unwrap().retry.first_retry = Duration::from_secs(3600);
     })
     .await;
-    let (integration, _) = add_webhook(&server, &receiver.url, &["--environment", "sandbox"]);
+    let (integration, _) = add_webhook(&server, &receiver.url, &["--environment", "sandbox"]).await;
     let listed: Value = serde_json::from_str(
         server
             .cli(&["webhooks", "list", "--app", &server.app_id, "--json"])
+            .await
             .trim(),
     )
     .unwrap();
@@ -526,7 +533,9 @@ async fn webhook_cli_lists_and_removes_integrations() {
     sandbox["environment"] = json!("Sandbox");
     server.set_transaction("prod", &sandbox).await;
     receiver.wait_for(1, SETTLE).await;
-    server.cli(&["webhooks", "remove", "--integration", &integration]);
+    server
+        .cli(&["webhooks", "remove", "--integration", &integration])
+        .await;
     let feed = server.feed("").await;
     let statuses: Vec<_> = feed
         .iter()
@@ -538,6 +547,6 @@ async fn webhook_cli_lists_and_removes_integrations() {
         "{statuses:?}"
     );
     let listed: Value =
-        serde_json::from_str(server.cli(&["webhooks", "list", "--json"]).trim()).unwrap();
+        serde_json::from_str(server.cli(&["webhooks", "list", "--json"]).await.trim()).unwrap();
     assert_eq!(listed, json!([]));
 }
