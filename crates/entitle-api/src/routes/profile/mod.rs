@@ -12,6 +12,7 @@ use entitle_domain::profile::Profile;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::ApiState;
+use crate::wire::profile_json;
 use crate::wire::profile_response::render;
 
 /// Room for a typical profile answer, so that writing it rarely grows the buffer.
@@ -22,7 +23,7 @@ const TYPICAL_BODY_BYTES: usize = 2048;
 pub fn respond(state: &ApiState, profile: &Profile) -> ApiResult<Response> {
     let envelope = render(profile, Timestamp::now(), state.clock.now_millis());
     let mut body = Vec::with_capacity(TYPICAL_BODY_BYTES);
-    serde_json::to_writer(&mut body, &envelope).map_err(|_| ApiError::Internal)?;
+    profile_json::write(&envelope, &mut body).map_err(|_| ApiError::Internal)?;
     let json = HeaderValue::from_static("application/json");
     Ok(([(header::CONTENT_TYPE, json)], body).into_response())
 }
