@@ -20,7 +20,9 @@ pub struct RequestContext {
 
 /// Everything around a request, in one layer (each layer of its own costs a boxed future and
 /// a clone of the routes per request): the `Request-Id` header, the deadline, reading the
-/// body, and the request's metrics and log line.
+/// body, and the request's metrics and log line. Past the deadline (reading the body
+/// included) the client gets a 503 with the error envelope and the work is dropped (a write
+/// not yet committed is rolled back).
 pub async fn around_request(
     axum::extract::State(limit): axum::extract::State<std::time::Duration>,
     mut request: Request,

@@ -77,47 +77,24 @@ fn copy_rows(tx: &Connection, version: i64) -> StoreResult<()> {
 
 /// Migration 7: every profile row into `profiles_slotted`, at its slot or the next free one.
 fn copy_profiles_to_their_slots(tx: &Connection) -> StoreResult<()> {
-    let mut read = tx
-        .prepare(
-            "SELECT app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases
-               FROM profiles",
-        )
+    let mut keys = tx
+        .prepare("SELECT app_pk, profile_id FROM profiles")
         .map_err(backend)?;
-    let mut taken = tx
-        .prepare("SELECT 1 FROM profiles_slotted WHERE profile_slot = ?1")
-        .map_err(backend)?;
-    let mut write = tx
+    let mut copy = tx
         .prepare(
             "INSERT INTO profiles_slotted
                  (profile_slot, app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             SELECT ?1, app_pk, profile_id, customer_user_id, attributes, created_at, updated_at, purchases
+               FROM profiles WHERE app_pk = ?2 AND profile_id = ?3",
         )
         .map_err(backend)?;
-    let mut rows = read.query([]).map_err(backend)?;
+    let mut rows = keys.query([]).map_err(backend)?;
     while let Some(row) = rows.next().map_err(backend)? {
         let app_pk: i64 = row.get(0).map_err(backend)?;
         let profile_id: Vec<u8> = row.get(1).map_err(backend)?;
         let home = crate::slots::profile_slot(app_pk, &profile_id);
-        let mut slot = home;
-        while taken.exists([slot]).map_err(backend)? {
-            slot += 1;
-            if slot == home + crate::slots::PROBES {
-                return Err(StoreError::Backend(
-                    "no free profile slot near its own".into(),
-                ));
-            }
-        }
-        let values: [rusqlite::types::Value; 5] = [
-            row.get(2).map_err(backend)?,
-            row.get(3).map_err(backend)?,
-            row.get(4).map_err(backend)?,
-            row.get(5).map_err(backend)?,
-            row.get(6).map_err(backend)?,
-        ];
-        write
-            .execute(rusqlite::params![
-                slot, app_pk, profile_id, values[0], values[1], values[2], values[3], values[4]
-            ])
+        let slot = crate::slots::first_free(tx, "profiles_slotted", home)?;
+        copy.execute(rusqlite::params![slot, app_pk, profile_id])
             .map_err(backend)?;
     }
     Ok(())

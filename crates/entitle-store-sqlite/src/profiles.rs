@@ -1,5 +1,7 @@
 //! The profile lifecycle in SQL. Every function runs inside the caller's transaction.
 
+use std::sync::LazyLock;
+
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{EventType, profile_deleted_payload};
 use entitle_domain::keys::keyed_hash;
@@ -18,7 +20,7 @@ use crate::apps::app_pk;
 use crate::codec::{self, backend, micros, timestamp, uuid_column};
 use crate::documents::Document;
 use crate::outbox::{self, NewEvent, Outbox};
-use crate::slots::{self, PROBES};
+use crate::slots;
 
 /// A profile row as stored.
 pub struct Row {
@@ -49,18 +51,24 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
+/// Statements built once, not on every request.
+static BY_ID: LazyLock<String> = LazyLock::new(|| {
+    let row = slots::matching("?1", "?2", "?3");
+    format!("SELECT {COLUMNS} FROM profiles WHERE {row}")
+});
+static BY_CUSTOMER_USER_ID: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND customer_user_id = ?2")
+});
+
 pub fn by_id(conn: &Connection, app_pk: i64, id: ProfileId) -> StoreResult<Option<Row>> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM profiles
-          WHERE profile_slot BETWEEN ?3 AND ?3 + {PROBES} - 1 AND app_pk = ?1 AND profile_id = ?2"
-    ))
-    .map_err(backend)?
-    .query_row(
-        params![app_pk, id.as_bytes(), slots::slot_of(app_pk, id)],
-        read_row,
-    )
-    .optional()
-    .map_err(backend)
+    conn.prepare_cached(&BY_ID)
+        .map_err(backend)?
+        .query_row(
+            params![app_pk, id.as_bytes(), slots::slot_of(app_pk, id)],
+            read_row,
+        )
+        .optional()
+        .map_err(backend)
 }
 
 fn by_customer_user_id(
@@ -68,13 +76,11 @@ fn by_customer_user_id(
     app_pk: i64,
     cuid: &CustomerUserId,
 ) -> StoreResult<Option<Row>> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM profiles WHERE app_pk = ?1 AND customer_user_id = ?2"
-    ))
-    .map_err(backend)?
-    .query_row(params![app_pk, cuid.as_str()], read_row)
-    .optional()
-    .map_err(backend)
+    conn.prepare_cached(&BY_CUSTOMER_USER_ID)
+        .map_err(backend)?
+        .query_row(params![app_pk, cuid.as_str()], read_row)
+        .optional()
+        .map_err(backend)
 }
 
 /// The rows the headers point at: by profile id and by customer user id.

@@ -44,13 +44,27 @@ pub fn slot_of(app_pk: i64, profile_id: ProfileId) -> i64 {
     profile_slot(app_pk, profile_id.as_bytes())
 }
 
+/// SQL that matches the row of (`app`, `id`) near `slot`, three SQL expressions: a row sits at
+/// its own slot or one of the next [`PROBES`] - 1.
+pub fn matching(app: &str, id: &str, slot: &str) -> String {
+    format!(
+        "profile_slot BETWEEN {slot} AND {slot} + {} AND app_pk = {app} AND profile_id = {id}",
+        PROBES - 1
+    )
+}
+
 /// A free slot for a new row of (app, profile id): its own slot, or the first free one after.
 pub fn free_slot(conn: &Connection, app_pk: i64, profile_id: ProfileId) -> StoreResult<i64> {
-    let home = slot_of(app_pk, profile_id);
+    first_free(conn, "profiles", slot_of(app_pk, profile_id))
+}
+
+/// The first slot of `table` not taken, from `home` on: `home` or one of the next
+/// [`PROBES`] - 1. (`table` is `profiles`, or the table migration 7 filled.)
+pub fn first_free(conn: &Connection, table: &str, home: i64) -> StoreResult<i64> {
     let taken: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT profile_slot FROM profiles WHERE profile_slot BETWEEN ?1 AND ?1 + ?2 - 1",
-        )
+        .prepare_cached(&format!(
+            "SELECT profile_slot FROM {table} WHERE profile_slot BETWEEN ?1 AND ?1 + ?2 - 1"
+        ))
         .map_err(backend)?
         .query_map([home, PROBES], |row| row.get(0))
         .map_err(backend)?

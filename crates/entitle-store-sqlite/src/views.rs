@@ -1,5 +1,7 @@
 //! Re-deriving a profile's purchases view after a change, in the same transaction.
 
+use std::sync::LazyLock;
+
 use entitle_domain::ProfileId;
 use entitle_domain::purchase::{AccessOverride, ChainForProfile, ProfileAccessView, derive_view};
 use entitle_store::{StoreError, StoreResult};
@@ -8,7 +10,13 @@ use rusqlite::{Connection, params};
 use crate::chains::chains_of_profile;
 use crate::codec::backend;
 use crate::documents;
-use crate::slots::{self, PROBES};
+use crate::slots;
+
+/// Built once, not on every write.
+static SET_VIEW: LazyLock<String> = LazyLock::new(|| {
+    let row = slots::matching("?1", "?2", "?4");
+    format!("UPDATE profiles SET purchases = ?3 WHERE {row}")
+});
 
 pub fn overrides_of(
     conn: &Connection,
@@ -50,17 +58,14 @@ pub fn refresh(
         .collect();
     let view = derive_view(&entries, &overrides);
     let packed = documents::pack_binary(&view)?;
-    conn.prepare_cached(&format!(
-        "UPDATE profiles SET purchases = ?3
-          WHERE profile_slot BETWEEN ?4 AND ?4 + {PROBES} - 1 AND app_pk = ?1 AND profile_id = ?2"
-    ))
-    .map_err(backend)?
-    .execute(params![
-        app_pk,
-        profile_id.as_bytes(),
-        packed,
-        slots::slot_of(app_pk, profile_id)
-    ])
-    .map_err(backend)?;
+    conn.prepare_cached(&SET_VIEW)
+        .map_err(backend)?
+        .execute(params![
+            app_pk,
+            profile_id.as_bytes(),
+            packed,
+            slots::slot_of(app_pk, profile_id)
+        ])
+        .map_err(backend)?;
     Ok(view)
 }
