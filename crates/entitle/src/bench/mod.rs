@@ -12,6 +12,7 @@ mod reuse;
 pub mod scenario;
 pub mod seed;
 pub mod server;
+pub mod size_pair;
 pub mod storage;
 pub mod store_ceiling;
 mod workspace;
@@ -71,6 +72,15 @@ pub struct BenchArgs {
     /// are not changed.
     #[arg(long, value_name = "FILE")]
     pub seeded_from: Option<PathBuf>,
+    /// Also run the delete scenario on a copy of this larger SQLite file (seeded by an earlier
+    /// run, as for `--seeded-from`, with `--larger-profiles` profiles), on a server of its
+    /// own, in rounds taking turns with the main database's: the report sets the two delete
+    /// p50s side by side.
+    #[arg(long, value_name = "FILE")]
+    pub larger_seeded_from: Option<PathBuf>,
+    /// The profiles `--larger-seeded-from` holds.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub larger_profiles: u64,
     /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).
     #[arg(long)]
     pub server_log: Option<String>,
@@ -182,6 +192,26 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         .map(|(s, ids)| (*s, Arc::new(scenario::prepare(*s, ids, anchor))))
         .collect();
 
+    let larger = match &args.larger_seeded_from {
+        Some(source) => {
+            anyhow::ensure!(
+                work.sqlite_path().is_some() && scenarios.contains(&Scenario::Delete),
+                "--larger-seeded-from compares deletes on SQLite: run the delete scenario on SQLite"
+            );
+            let count = of(Scenario::Delete).len() as u64;
+            let larger = size_pair::Larger::start(
+                source,
+                work.dir(),
+                args.larger_profiles,
+                count,
+                args.server_log.as_deref(),
+            )
+            .await?;
+            Some(larger)
+        }
+        None => None,
+    };
+
     let server =
         server::ServerProcess::start(&url, &work.file("server.log"), args.server_log.as_deref())
             .await?;
@@ -211,6 +241,7 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
     };
     let mut http = Vec::new();
     let mut reports = Vec::new();
+    let mut pair = None;
     for (s, requests) in &prepared {
         eprintln!(
             "bench: {} × {}, and the HTTP ceiling (bare server), in {ROUNDS} alternating rounds",
@@ -220,10 +251,33 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         proc::reset_peak(pid);
         let before = proc::sample(pid);
         let (mut outcome, mut bare_outcome) = (Outcome::default(), Outcome::default());
-        for round in rounds(requests) {
-            let bare_run = load::drive(&bare_target, *s, round.clone(), args.concurrency).await?;
+        // The larger database's deletes, when there is one, take turns with the main ones.
+        let larger = larger.as_ref().filter(|_| *s == Scenario::Delete);
+        let larger_rounds = larger.map(|l| rounds(&l.requests)).unwrap_or_default();
+        if let Some(larger) = larger {
+            proc::reset_peak(larger.server.pid());
+        }
+        let mut larger_outcome = Outcome::default();
+        for (index, round) in rounds(requests).into_iter().enumerate() {
+            let c = args.concurrency;
+            let bare_run = load::drive(&bare_target, *s, round.clone(), c).await?;
             bare_outcome.absorb(bare_run);
-            outcome.absorb(load::drive(&target, *s, round, args.concurrency).await?);
+            // The main database goes first in even rounds, the larger one in odd rounds.
+            let larger_round = larger.zip(larger_rounds.get(index));
+            if let Some((l, share)) = larger_round.filter(|_| index % 2 == 1) {
+                larger_outcome.absorb(load::drive(&l.target, *s, share.clone(), c).await?);
+            }
+            outcome.absorb(load::drive(&target, *s, round, c).await?);
+            if let Some((l, share)) = larger_round.filter(|_| index % 2 == 0) {
+                larger_outcome.absorb(load::drive(&l.target, *s, share.clone(), c).await?);
+            }
+        }
+        if let Some(larger) = larger {
+            pair = Some(size_pair::SizePair::new(
+                (args.profiles, &outcome),
+                larger,
+                &larger_outcome,
+            ));
         }
         // Let an idle writer truncate the WAL, so its checkpoint counts with the writes.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -246,11 +300,13 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
     }
     drop(bare);
     drop(server);
+    drop(larger);
 
     let peak = reports
         .iter()
         .filter_map(|r| r.server.peak_rss_bytes)
         .chain(startup_peak)
+        .chain(pair.as_ref().and_then(|p| p.larger_peak_rss_bytes))
         .max();
     let report = Report {
         backend: work.backend(),
@@ -270,7 +326,8 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
             copied_from: args.seeded_from.clone(),
             database_bytes: work.database_bytes,
         },
-        targets: report::targets(&reports, peak),
+        targets: report::targets(&reports, peak, pair.as_ref()),
+        size_pair: pair,
         ceilings: Ceilings {
             http,
             storage,

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::proc::Machine;
+use super::size_pair::SizePair;
 use super::storage::StorageCeiling;
 use super::store_ceiling::StoreCeiling;
 
@@ -21,6 +22,8 @@ pub struct Report {
     /// The highest peak RSS of the server over all scenarios, in bytes.
     pub server_peak_rss_bytes: Option<u64>,
     pub targets: Vec<TargetCheck>,
+    /// The delete scenario on a larger database too (`--larger-seeded-from`).
+    pub size_pair: Option<SizePair>,
     /// 1-minute load average at the start and at the end: the machine is shared.
     pub load_average: [Option<f64>; 2],
 }
@@ -243,6 +246,23 @@ impl Report {
                 num(store.cpu_us_per_delete, 0)
             );
         }
+        if let Some(pair) = &self.size_pair {
+            let _ = writeln!(
+                out,
+                "\nDelete at two sizes, in rounds taking turns (a server each): {} profiles {:.0}/s, p50 {} ms; {} profiles {:.0}/s, p50 {} ms, p99 {} ms, {} errors, peak RSS {} MB (copied in {:.1} s). p50 ratio {}×.",
+                pair.profiles,
+                pair.per_second,
+                num(pair.p50_ms, 2),
+                pair.larger_profiles,
+                pair.larger_per_second,
+                num(pair.larger_p50_ms, 2),
+                num(pair.larger_p99_ms, 2),
+                pair.errors,
+                mb(pair.larger_peak_rss_bytes),
+                pair.larger_copy_seconds,
+                num(pair.p50_ratio, 2),
+            );
+        }
         out.push_str("\n| target | measured | met |\n|---|---|---|\n");
         for t in &self.targets {
             let met = match t.met {
@@ -267,9 +287,14 @@ impl Report {
 }
 
 /// The targets of the issue this run can judge.
-pub fn targets(scenarios: &[ScenarioReport], peak_rss: Option<u64>) -> Vec<TargetCheck> {
+pub fn targets(
+    scenarios: &[ScenarioReport],
+    peak_rss: Option<u64>,
+    pair: Option<&SizePair>,
+) -> Vec<TargetCheck> {
     let mut checks = Vec::new();
-    let errors: u64 = scenarios.iter().map(|r| r.errors).sum();
+    let errors: u64 =
+        scenarios.iter().map(|r| r.errors).sum::<u64>() + pair.map_or(0, |p| p.errors);
     checks.push(TargetCheck {
         target: "errors".into(),
         measured: errors.to_string(),
@@ -291,6 +316,16 @@ pub fn targets(scenarios: &[ScenarioReport], peak_rss: Option<u64>) -> Vec<Targe
     };
     checks.push(ratio_check("delete", "storage", 0.5));
     checks.push(ratio_check("get", "HTTP", 0.5));
+    if let Some(pair) = pair {
+        checks.push(TargetCheck {
+            target: format!(
+                "delete p50 at {} profiles ≤ 1.25 × p50 at {}",
+                pair.larger_profiles, pair.profiles
+            ),
+            measured: num(pair.p50_ratio, 2) + "×",
+            met: pair.p50_ratio.map(|r| r <= 1.25),
+        });
+    }
     checks.push(TargetCheck {
         target: "server peak RSS < 150 MB".into(),
         measured: mb(peak_rss) + " MB",

@@ -191,6 +191,75 @@ async fn a_run_can_start_from_a_copy_of_an_earlier_seeding() {
     assert!(!ok && stderr.contains("give no --database-url"), "{stderr}");
 }
 
+/// `--larger-seeded-from`: the deletes also run on a larger database, taking turns round by
+/// round, and the report sets the two p50s side by side against the 1.25× target.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_can_be_compared_with_a_larger_database_in_the_same_run() {
+    if on_postgres() {
+        return; // SQLite files are what is compared
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = |profiles: u64| {
+        let path = dir.path().join(format!("seeded-{profiles}.db"));
+        let mut args = strings(&["--scenarios", "get", "--no-storage-ceiling"]);
+        args.extend(strings(&["--requests-per-scenario", "5"]));
+        args.push(format!("--profiles={profiles}"));
+        args.push(format!("--database-url=sqlite://{}", path.display()));
+        (path, args)
+    };
+    let (small, small_args) = seeded(40);
+    let (larger, larger_args) = seeded(90);
+    for args in [small_args, larger_args] {
+        let (ok, stderr) = run_bench(args).await;
+        assert!(ok, "{stderr}");
+    }
+    let larger_before = std::fs::read(&larger).unwrap();
+
+    let json = dir.path().join("pair.json");
+    let mut pair = strings(&["--profiles", "40", "--scenarios", "get,delete"]);
+    pair.extend(strings(&[
+        "--requests-per-scenario",
+        "20",
+        "--no-storage-ceiling",
+    ]));
+    pair.extend(strings(&["--larger-profiles", "90"]));
+    pair.push(format!("--seeded-from={}", small.display()));
+    pair.push(format!("--larger-seeded-from={}", larger.display()));
+    pair.push(format!("--json-out={}", json.display()));
+    let (ok, stderr) = run_bench(pair.clone()).await;
+    assert!(ok, "{stderr}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let size_pair = &report["size_pair"];
+    assert_eq!(size_pair["profiles"], 40);
+    assert_eq!(size_pair["larger_profiles"], 90);
+    assert_eq!(size_pair["requests"], 20, "{size_pair}");
+    assert_eq!(size_pair["errors"], 0, "{size_pair}");
+    let (p50, larger_p50) = (
+        size_pair["p50_ms"].as_f64().unwrap(),
+        size_pair["larger_p50_ms"].as_f64().unwrap(),
+    );
+    let ratio = size_pair["p50_ratio"].as_f64().unwrap();
+    assert!((ratio - larger_p50 / p50).abs() < 1e-9, "{size_pair}");
+    assert!(size_pair["larger_peak_rss_bytes"].as_u64().unwrap() > 0);
+    let target = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "delete p50 at 90 profiles ≤ 1.25 × p50 at 40")
+        .expect("the size target is judged");
+    assert_eq!(target["met"], ratio <= 1.25, "{target}");
+    // The deletes ran on a copy: the larger file is as it was.
+    assert!(std::fs::read(&larger).unwrap() == larger_before);
+
+    // Without the delete scenario there is nothing to compare: refused, saying why.
+    let without: Vec<String> = pair
+        .iter()
+        .map(|arg| arg.replace("get,delete", "get"))
+        .collect();
+    let (ok, stderr) = run_bench(without).await;
+    assert!(!ok && stderr.contains("compares deletes"), "{stderr}");
+}
+
 /// Replaces what differs between two otherwise equal profiles: ids and what derives from them
 /// (`segment_hash`), the response's clock (`timestamp`), and instants within an hour of now
 /// (creation and event times; the transactions' dates are weeks away).
