@@ -8,6 +8,10 @@
 //! revocation is still seen by the first request that arrives after it). When it moved,
 //! everything remembered is forgotten. Only reader threads remember; elsewhere every lookup
 //! reads the table.
+//!
+//! Within one read transaction the data version cannot move (the snapshot is fixed), so it is
+//! read once per transaction: a reader's batch of requests shares one. The readers tell this
+//! module when a transaction ends ([`transaction_ended`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -23,6 +27,8 @@ const MAX_KEYS: usize = 1024;
 
 struct Remembered {
     data_version: i64,
+    /// `data_version` was read inside the read transaction still open on this thread.
+    read_in_open_transaction: bool,
     keys: HashMap<String, (ApiKeyRecord, i64)>,
 }
 
@@ -35,6 +41,7 @@ pub fn remember_on_this_thread() {
     REMEMBERED.with(|cell| {
         *cell.borrow_mut() = Some(Remembered {
             data_version: i64::MIN,
+            read_in_open_transaction: false,
             keys: HashMap::new(),
         });
     });
@@ -50,14 +57,18 @@ pub fn find_key_in_app(
         let Some(remembered) = slot.as_mut() else {
             return apps::find_key_in_app(conn, lookup);
         };
-        let data_version: i64 = conn
-            .prepare_cached("PRAGMA data_version")
-            .map_err(backend)?
-            .query_row([], |row| row.get(0))
-            .map_err(backend)?;
-        if data_version != remembered.data_version {
-            remembered.keys.clear();
-            remembered.data_version = data_version;
+        let in_transaction = !conn.is_autocommit();
+        if !(in_transaction && remembered.read_in_open_transaction) {
+            let data_version: i64 = conn
+                .prepare_cached("PRAGMA data_version")
+                .map_err(backend)?
+                .query_row([], |row| row.get(0))
+                .map_err(backend)?;
+            if data_version != remembered.data_version {
+                remembered.keys.clear();
+                remembered.data_version = data_version;
+            }
+            remembered.read_in_open_transaction = in_transaction;
         }
         if let Some(found) = remembered.keys.get(lookup) {
             return Ok(Some(found.clone()));
@@ -71,6 +82,16 @@ pub fn find_key_in_app(
         }
         Ok(found)
     })
+}
+
+/// The read transaction open on this thread has ended: the next lookup reads the data version
+/// again. Every reader transaction's end must be reported here (`readers.rs` does).
+pub fn transaction_ended() {
+    REMEMBERED.with(|cell| {
+        if let Some(remembered) = cell.borrow_mut().as_mut() {
+            remembered.read_in_open_transaction = false;
+        }
+    });
 }
 
 #[cfg(test)]
@@ -101,6 +122,7 @@ mod tests {
             reader.execute_batch("BEGIN").unwrap();
             let found = find_key_in_app(&reader, &key.lookup).unwrap();
             reader.execute_batch("COMMIT").unwrap();
+            transaction_ended();
             found.map(|(key, _)| key.revoked)
         };
         remember_on_this_thread();

@@ -84,6 +84,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<ReadJob>) {
     if !conn.is_autocommit() && run_cached(conn, "COMMIT").is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    crate::key_cache::transaction_ended();
 }
 
 fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
@@ -102,5 +103,6 @@ pub fn snapshot<R>(
     run_cached(conn, "BEGIN DEFERRED").map_err(|e| StoreError::Backend(e.to_string()))?;
     let outcome = read(conn);
     let _ = run_cached(conn, "COMMIT");
+    crate::key_cache::transaction_ended();
     outcome
 }
