@@ -131,7 +131,7 @@ impl Timestamp {
     /// [`Self::to_rfc3339`] into a buffer, without allocating: a profile response renders
     /// a dozen of these. `None` outside the years 1..=9999, which
     /// [`Self::to_rfc3339_general`] renders as the `time` crate does.
-    fn write_rfc3339(self, out: &mut [u8; RFC3339_MAX]) -> Option<&str> {
+    pub fn write_rfc3339(self, out: &mut [u8; RFC3339_MAX]) -> Option<&str> {
         const MICROS_PER_DAY: i64 = 86_400_000_000;
         let days = i32::try_from(self.0.div_euclid(MICROS_PER_DAY)).ok()?;
         let of_day = self.0.rem_euclid(MICROS_PER_DAY);
@@ -184,7 +184,7 @@ impl Timestamp {
 }
 
 /// The longest rendering: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
-const RFC3339_MAX: usize = 32;
+pub const RFC3339_MAX: usize = 32;
 
 /// The Julian day number of 1970-01-01, where [`Timestamp`] counts from.
 const UNIX_EPOCH_DAY: i32 = OffsetDateTime::UNIX_EPOCH.date().to_julian_day();

@@ -6,6 +6,7 @@
 //! formatting. The bytes are exactly those of serde_json's rendering of the body types, which
 //! stay the reference (and the OpenAPI schema): the tests hold the two to each other.
 
+use entitle_domain::datetime::{RFC3339_MAX, Timestamp};
 use serde::Serialize;
 use serde_json::Result;
 
@@ -63,6 +64,23 @@ impl<'o> Object<'o> {
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<()> {
         self.key(key);
         serde_json::to_writer(&mut *self.out, value)
+    }
+
+    /// A date-time: its rendering holds only digits and separators, so it is copied between
+    /// quotes instead of being scanned for characters to escape.
+    fn at(&mut self, key: &str, value: &(impl Copy + Into<Option<Timestamp>>)) -> Result<()> {
+        let value: Option<Timestamp> = (*value).into();
+        let mut text = [0u8; RFC3339_MAX];
+        match value.and_then(|at| at.write_rfc3339(&mut text)) {
+            Some(text) => {
+                self.key(key);
+                self.out.push(b'"');
+                self.out.extend_from_slice(text.as_bytes());
+                self.out.push(b'"');
+                Ok(())
+            }
+            None => self.field(key, &value),
+        }
     }
 
     fn object(
@@ -129,12 +147,12 @@ fn access_level(object: &mut Object<'_>, level: &AccessLevelBody<'_>) -> Result<
         level.store_original_transaction_id,
     )?;
     offer(object, &level.offer)?;
-    object.field("starts_at", &level.starts_at)?;
-    object.field("purchased_at", &level.purchased_at)?;
-    object.field("originally_purchased_at", &level.originally_purchased_at)?;
-    object.field("expires_at", &level.expires_at)?;
-    object.field("renewal_cancelled_at", &level.renewal_cancelled_at)?;
-    object.field(
+    object.at("starts_at", &level.starts_at)?;
+    object.at("purchased_at", &level.purchased_at)?;
+    object.at("originally_purchased_at", &level.originally_purchased_at)?;
+    object.at("expires_at", &level.expires_at)?;
+    object.at("renewal_cancelled_at", &level.renewal_cancelled_at)?;
+    object.at(
         "billing_issue_detected_at",
         &level.billing_issue_detected_at,
     )?;
@@ -153,14 +171,14 @@ fn subscription(object: &mut Object<'_>, subscription: &SubscriptionBody<'_>) ->
     )?;
     offer(object, &subscription.offer)?;
     object.field("environment", subscription.environment)?;
-    object.field("purchased_at", &subscription.purchased_at)?;
-    object.field(
+    object.at("purchased_at", &subscription.purchased_at)?;
+    object.at(
         "originally_purchased_at",
         &subscription.originally_purchased_at,
     )?;
-    object.field("expires_at", &subscription.expires_at)?;
-    object.field("renewal_cancelled_at", &subscription.renewal_cancelled_at)?;
-    object.field(
+    object.at("expires_at", &subscription.expires_at)?;
+    object.at("renewal_cancelled_at", &subscription.renewal_cancelled_at)?;
+    object.at(
         "billing_issue_detected_at",
         &subscription.billing_issue_detected_at,
     )?;
@@ -178,7 +196,7 @@ fn non_subscription(object: &mut Object<'_>, purchase: &NonSubscriptionBody<'_>)
         "store_original_transaction_id",
         purchase.store_original_transaction_id,
     )?;
-    object.field("purchased_at", &purchase.purchased_at)?;
+    object.at("purchased_at", &purchase.purchased_at)?;
     object.field("environment", purchase.environment)?;
     object.field("is_refund", &purchase.is_refund)?;
     object.field("is_consumable", &purchase.is_consumable)
