@@ -28,7 +28,8 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-/// Page cache of a connection (SQLite's own, beside the kernel's page cache), in KiB. The
+/// Page cache of a connection (SQLite's own, beside the kernel's page cache; each connection
+/// has its own, as the build configures SQLite: `.cargo/config.toml`), in KiB. The
 /// writer walks every b-tree a change touches: the more of their interior pages it holds, the
 /// fewer of its seeks read the file as the data grows (docs/performance.md). Each reader holds
 /// less (enough for the upper levels of the profiles table); a checkpoint copies WAL frames
@@ -51,4 +52,32 @@ pub fn open_reader(path: &Path) -> StoreResult<Connection> {
         .map_err(backend)?;
     set_cache(&conn, READER_CACHE_KIB)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.cargo/config.toml` builds SQLite without the shared page cache and the global memory
+    /// statistics (each a process-wide mutex): a build that lost those flags fails here.
+    #[test]
+    fn sqlite_is_built_with_a_cache_per_connection_and_no_memory_statistics() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
 }
