@@ -85,7 +85,7 @@ pub fn find_key_in_app(
 }
 
 /// The read transaction open on this thread has ended: the next lookup reads the data version
-/// again. Every reader transaction's end must be reported here (`readers.rs` does).
+/// again. `readers.rs` reports every reader transaction's end here.
 pub fn transaction_ended() {
     REMEMBERED.with(|cell| {
         if let Some(remembered) = cell.borrow_mut().as_mut() {

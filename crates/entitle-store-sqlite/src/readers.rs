@@ -81,6 +81,12 @@ fn run_batch(conn: &Connection, batch: &mut Vec<ReadJob>) {
     for job in batch.drain(..) {
         job(conn);
     }
+    end_transaction(conn);
+}
+
+/// Ends the read transaction open on `conn`, if any; every reader transaction ends here, so
+/// that the key cache knows its snapshot is gone (`key_cache.rs`).
+fn end_transaction(conn: &Connection) {
     if !conn.is_autocommit() && run_cached(conn, "COMMIT").is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -102,7 +108,6 @@ pub fn snapshot<R>(
     }
     run_cached(conn, "BEGIN DEFERRED").map_err(|e| StoreError::Backend(e.to_string()))?;
     let outcome = read(conn);
-    let _ = run_cached(conn, "COMMIT");
-    crate::key_cache::transaction_ended();
+    end_transaction(conn);
     outcome
 }

@@ -68,8 +68,8 @@ impl<'o> Object<'o> {
 
     /// A date-time: its rendering holds only digits and separators, so it is copied between
     /// quotes instead of being scanned for characters to escape.
-    fn at(&mut self, key: &str, value: &(impl Copy + Into<Option<Timestamp>>)) -> Result<()> {
-        let value: Option<Timestamp> = (*value).into();
+    fn at(&mut self, key: &str, value: impl Into<Option<Timestamp>>) -> Result<()> {
+        let value: Option<Timestamp> = value.into();
         let mut text = [0u8; RFC3339_MAX];
         match value.and_then(|at| at.write_rfc3339(&mut text)) {
             Some(text) => {
@@ -147,15 +147,12 @@ fn access_level(object: &mut Object<'_>, level: &AccessLevelBody<'_>) -> Result<
         level.store_original_transaction_id,
     )?;
     offer(object, &level.offer)?;
-    object.at("starts_at", &level.starts_at)?;
-    object.at("purchased_at", &level.purchased_at)?;
-    object.at("originally_purchased_at", &level.originally_purchased_at)?;
-    object.at("expires_at", &level.expires_at)?;
-    object.at("renewal_cancelled_at", &level.renewal_cancelled_at)?;
-    object.at(
-        "billing_issue_detected_at",
-        &level.billing_issue_detected_at,
-    )?;
+    object.at("starts_at", level.starts_at)?;
+    object.at("purchased_at", level.purchased_at)?;
+    object.at("originally_purchased_at", level.originally_purchased_at)?;
+    object.at("expires_at", level.expires_at)?;
+    object.at("renewal_cancelled_at", level.renewal_cancelled_at)?;
+    object.at("billing_issue_detected_at", level.billing_issue_detected_at)?;
     object.field("is_in_grace_period", &level.is_in_grace_period)?;
     object.field("cancellation_reason", &level.cancellation_reason)
 }
@@ -171,16 +168,16 @@ fn subscription(object: &mut Object<'_>, subscription: &SubscriptionBody<'_>) ->
     )?;
     offer(object, &subscription.offer)?;
     object.field("environment", subscription.environment)?;
-    object.at("purchased_at", &subscription.purchased_at)?;
+    object.at("purchased_at", subscription.purchased_at)?;
     object.at(
         "originally_purchased_at",
-        &subscription.originally_purchased_at,
+        subscription.originally_purchased_at,
     )?;
-    object.at("expires_at", &subscription.expires_at)?;
-    object.at("renewal_cancelled_at", &subscription.renewal_cancelled_at)?;
+    object.at("expires_at", subscription.expires_at)?;
+    object.at("renewal_cancelled_at", subscription.renewal_cancelled_at)?;
     object.at(
         "billing_issue_detected_at",
-        &subscription.billing_issue_detected_at,
+        subscription.billing_issue_detected_at,
     )?;
     object.field("is_in_grace_period", &subscription.is_in_grace_period)?;
     object.field("cancellation_reason", &subscription.cancellation_reason)
@@ -196,7 +193,7 @@ fn non_subscription(object: &mut Object<'_>, purchase: &NonSubscriptionBody<'_>)
         "store_original_transaction_id",
         purchase.store_original_transaction_id,
     )?;
-    object.at("purchased_at", &purchase.purchased_at)?;
+    object.at("purchased_at", purchase.purchased_at)?;
     object.field("environment", purchase.environment)?;
     object.field("is_refund", &purchase.is_refund)?;
     object.field("is_consumable", &purchase.is_consumable)

@@ -3,12 +3,14 @@
 //! run: the HTTP ceiling (a bare server, same client) and the storage ceiling (the store's own
 //! SQL in-process, same durability).
 
+mod args;
 pub mod ceiling_http;
 pub mod load;
 pub mod plan;
 pub mod proc;
 pub mod report;
 mod reuse;
+mod rounds;
 pub mod scenario;
 pub mod seed;
 pub mod server;
@@ -17,74 +19,19 @@ pub mod storage;
 pub mod store_ceiling;
 mod workspace;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
 use entitle_domain::datetime::Timestamp;
 use http::HeaderValue;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
+pub use self::args::BenchArgs;
 use self::load::{Outcome, Target};
 use self::report::{Ceilings, HttpCeiling, Report, SeedReport, Settings};
 use self::scenario::{Prepared, Scenario};
 use crate::config::DatabaseUrl;
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Profiles to seed, each with 3 transactions (first purchase, 2 renewals) and their events.
-    #[arg(long, default_value_t = 100_000)]
-    pub profiles: u64,
-    /// Concurrent keep-alive client connections.
-    #[arg(long, default_value_t = 64)]
-    pub concurrency: usize,
-    /// Requests per scenario. Each names a profile of its own, so this is capped at the
-    /// profiles divided by the scenarios that need seeded ones.
-    #[arg(long, default_value_t = 20_000)]
-    pub requests_per_scenario: u64,
-    /// Scenarios to run, comma-separated (default: all, in this order).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Scenario::ALL)]
-    pub scenarios: Vec<Scenario>,
-    /// Also write the report as JSON to this file.
-    #[arg(long = "json-out")]
-    pub json_out: Option<PathBuf>,
-    /// Also write the report as Markdown to this file.
-    #[arg(long = "markdown-out")]
-    pub markdown_out: Option<PathBuf>,
-    /// Deletes per commit tried for the storage ceiling (each on its share of the profiles);
-    /// the fastest is the ceiling.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 16, 64, 256])]
-    pub storage_batches: Vec<usize>,
-    /// Skip the storage ceiling, which needs a copy of the seeded database (disk space and
-    /// time at millions of profiles).
-    #[arg(long)]
-    pub no_storage_ceiling: bool,
-    /// Also measure the store ceiling on SQLite (the `Store` methods in-process, as many at a
-    /// time as there are clients). Always measured on PostgreSQL, where it is the ceiling.
-    #[arg(long)]
-    pub store_ceiling: bool,
-    /// Run on a copy of this SQLite file, seeded by an earlier run instead of seeding anew
-    /// (which takes tens of minutes at a million profiles). That run must have left its
-    /// profiles in place: give it `--database-url sqlite://<file> --scenarios get
-    /// --no-storage-ceiling`. `--profiles` must be the number it seeded; the file's contents
-    /// are not changed.
-    #[arg(long, value_name = "FILE")]
-    pub seeded_from: Option<PathBuf>,
-    /// Also run the delete scenario on a copy of this larger SQLite file (seeded by an earlier
-    /// run, as for `--seeded-from`, with `--larger-profiles` profiles), on a server of its
-    /// own, in rounds taking turns with the main database's: the report sets the two delete
-    /// p50s side by side.
-    #[arg(long, value_name = "FILE")]
-    pub larger_seeded_from: Option<PathBuf>,
-    /// The profiles `--larger-seeded-from` holds.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub larger_profiles: u64,
-    /// `RUST_LOG` of the server under test (default: inherited, else `info`, as in production).
-    #[arg(long)]
-    pub server_log: Option<String>,
-}
 
 /// Runs the bench on `database_url`: a fresh SQLite file in a temporary folder unless a path
 /// other than the default is given (it must not exist yet), or a PostgreSQL database, where
@@ -244,45 +191,36 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
     let mut pair = None;
     for (s, requests) in &prepared {
         eprintln!(
-            "bench: {} × {}, and the HTTP ceiling (bare server), in {ROUNDS} alternating rounds",
+            "bench: {} × {}, and the HTTP ceiling (bare server), in {} alternating rounds",
             s.title(),
-            requests.len()
+            requests.len(),
+            rounds::ROUNDS
         );
         proc::reset_peak(pid);
         let before = proc::sample(pid);
-        let (mut outcome, mut bare_outcome) = (Outcome::default(), Outcome::default());
-        // The larger database's deletes, when there is one, take turns with the main ones.
+        // The larger database, when there is one, takes part in the delete scenario.
         let larger = larger.as_ref().filter(|_| *s == Scenario::Delete);
-        let larger_rounds = larger.map(|l| rounds(&l.requests)).unwrap_or_default();
         if let Some(larger) = larger {
             proc::reset_peak(larger.server.pid());
         }
-        let mut larger_outcome = Outcome::default();
-        for (index, round) in rounds(requests).into_iter().enumerate() {
-            let c = args.concurrency;
-            let bare_run = load::drive(&bare_target, *s, round.clone(), c).await?;
-            bare_outcome.absorb(bare_run);
-            // The main database goes first in even rounds, the larger one in odd rounds.
-            let larger_round = larger.zip(larger_rounds.get(index));
-            if let Some((l, share)) = larger_round.filter(|_| index % 2 == 1) {
-                larger_outcome.absorb(load::drive(&l.target, *s, share.clone(), c).await?);
-            }
-            outcome.absorb(load::drive(&target, *s, round, c).await?);
-            if let Some((l, share)) = larger_round.filter(|_| index % 2 == 0) {
-                larger_outcome.absorb(load::drive(&l.target, *s, share.clone(), c).await?);
-            }
-        }
-        if let Some(larger) = larger {
-            pair = Some(size_pair::SizePair::new(
-                (args.profiles, &outcome),
-                larger,
-                &larger_outcome,
-            ));
+        let measured = rounds::run(
+            *s,
+            requests,
+            &target,
+            &bare_target,
+            larger,
+            args.concurrency,
+        )
+        .await?;
+        let (outcome, bare_outcome) = (&measured.server, &measured.bare);
+        if let (Some(larger), Some(larger_outcome)) = (larger, &measured.larger) {
+            let sizes = size_pair::SizePair::new(args.profiles, outcome, larger, larger_outcome);
+            pair = Some(sizes);
         }
         // Let an idle writer truncate the WAL, so its checkpoint counts with the writes.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let after = proc::sample(pid);
-        let used = server_use(&outcome, before.zip(after), proc::peak_rss(pid));
+        let used = server_use(outcome, before.zip(after), proc::peak_rss(pid));
         http.push(HttpCeiling {
             scenario: s.name(),
             per_second: bare_outcome.per_second(),
@@ -292,7 +230,7 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         });
         reports.push(scenario_report(
             *s,
-            &outcome,
+            outcome,
             used,
             Some(bare_outcome.per_second()),
             (storage.as_ref(), store.as_ref()),
@@ -338,20 +276,6 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
         load_average: [load_at_start, proc::load_average()],
     };
     write_out(&report, &args, json)
-}
-
-/// Each scenario and its HTTP ceiling take turns, a share of the requests at a time: on a
-/// shared machine whose speed drifts by tens of percent within a minute, both then see the
-/// same machine. The bare server answers each request of a round too (it keeps no state).
-const ROUNDS: usize = 5;
-
-/// `requests` in [`ROUNDS`] nearly equal, consecutive shares.
-fn rounds(requests: &[Prepared]) -> Vec<Arc<Vec<Prepared>>> {
-    let size = requests.len().div_ceil(ROUNDS).max(1);
-    requests
-        .chunks(size)
-        .map(|share| Arc::new(share.to_vec()))
-        .collect()
 }
 
 fn server_use(

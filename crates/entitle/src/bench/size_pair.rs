@@ -91,14 +91,16 @@ pub struct SizePair {
 }
 
 impl SizePair {
-    pub fn new(main: (u64, &Outcome), larger: &Larger, outcome: &Outcome) -> Self {
-        let (p50, larger_p50) = (main.1.latency_ms(0.5), outcome.latency_ms(0.5));
+    /// `main` is the delete scenario on the main database of `profiles` profiles, `outcome`
+    /// the same rounds on `larger`.
+    pub fn new(profiles: u64, main: &Outcome, larger: &Larger, outcome: &Outcome) -> Self {
+        let (p50, larger_p50) = (main.latency_ms(0.5), outcome.latency_ms(0.5));
         Self {
-            profiles: main.0,
+            profiles,
             larger_profiles: larger.profiles,
             requests: outcome.ok + outcome.errors,
             errors: outcome.errors,
-            per_second: main.1.per_second(),
+            per_second: main.per_second(),
             larger_per_second: outcome.per_second(),
             p50_ms: p50,
             larger_p50_ms: larger_p50,

@@ -104,8 +104,11 @@ fn write_utc_now(writer: &mut Writer<'_>) -> fmt::Result {
     };
     let year = now.year();
     if !(0..=9999).contains(&year) {
-        // Outside four digits the default clock's own rendering applies; never in practice.
-        return writer.write_str("<unknown time>");
+        // Outside four digits, the default clock itself (which writes a sign and more digits).
+        return tracing_subscriber::fmt::time::FormatTime::format_time(
+            &tracing_subscriber::fmt::time::SystemTime,
+            writer,
+        );
     }
     put(0, year as u32, 4);
     put(5, u32::from(u8::from(now.month())), 2);

@@ -85,27 +85,11 @@ async fn webhooks_never_reach_internal_addresses_unless_allowed() {
         worker.retry.max_retries = 0;
     })
     .await;
-    server
-        .cli(&[
-            "webhooks",
-            "add",
-            "--app",
-            &server.app_id,
-            "--url",
-            &receiver.url,
-        ])
-        .await;
     let localhost = receiver.url.replace("127.0.0.1", "localhost");
-    server
-        .cli(&[
-            "webhooks",
-            "add",
-            "--app",
-            &server.app_id,
-            "--url",
-            &localhost,
-        ])
-        .await;
+    for url in [&receiver.url, &localhost] {
+        let add = ["webhooks", "add", "--app", &server.app_id, "--url", url];
+        server.cli(&add).await;
+    }
     server.create_profile("guarded").await;
     server
         .set_transaction(

@@ -190,18 +190,7 @@ async fn sharing_events_per_policy() {
         [("enabled", 1, 0), ("transfer", 1, 1), ("disabled", 0, 0)]
     {
         let server = TestServer::start().await;
-        server
-            .cli(&[
-                "apps",
-                "set-sharing",
-                "--app",
-                &server.app_id,
-                "--environment",
-                "production",
-                "--policy",
-                policy,
-            ])
-            .await;
+        server.set_sharing("production", policy).await;
         let parent = server.create_profile("parent").await;
         let newcomer = server.create_profile("newcomer").await;
         let body = subscription("x-1", "x-1", &days_from_now(-1), &days_from_now(30));

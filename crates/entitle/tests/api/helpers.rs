@@ -294,8 +294,7 @@ impl TestServer {
         .await
     }
 
-    /// Runs the real `entitle` binary against this server's database.
-    /// Runs `entitle` with `args` on this server's database. Awaited on a thread of its own,
+    /// Runs the real `entitle` binary with `args` on this server's database. Awaited on a thread of its own,
     /// so the server (which runs on the test's runtime) keeps serving meanwhile: a command that
     /// waits for a lock one of the server's transactions holds would otherwise wait forever.
     pub async fn cli(&self, args: &[&str]) -> String {
@@ -318,6 +317,22 @@ impl TestServer {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Sets the app's sharing policy for `environment` (`production` or `sandbox`) through the
+    /// CLI.
+    pub async fn set_sharing(&self, environment: &str, policy: &str) {
+        self.cli(&[
+            "apps",
+            "set-sharing",
+            "--app",
+            &self.app_id,
+            "--environment",
+            environment,
+            "--policy",
+            policy,
+        ])
+        .await;
     }
 }
 

@@ -37,16 +37,7 @@ async fn each_policy_in_each_environment() {
         for policy in ["enabled", "transfer", "disabled"] {
             let server = TestServer::start().await;
             server
-                .cli(&[
-                    "apps",
-                    "set-sharing",
-                    "--app",
-                    &server.app_id,
-                    "--environment",
-                    &environment.to_lowercase(),
-                    "--policy",
-                    policy,
-                ])
+                .set_sharing(&environment.to_lowercase(), policy)
                 .await;
             // The other environment keeps the default (`enabled`), so policies are per environment.
             for cuid in ["parent", "second", "third"] {
@@ -148,18 +139,7 @@ async fn delete_detaches_and_a_restore_reassigns_the_whole_history() {
 
     // Another user restores with the same store account: the detached chain is theirs now,
     // whatever the sharing policy.
-    server
-        .cli(&[
-            "apps",
-            "set-sharing",
-            "--app",
-            &server.app_id,
-            "--environment",
-            "production",
-            "--policy",
-            "disabled",
-        ])
-        .await;
+    server.set_sharing("production", "disabled").await;
     server.create_profile("restorer").await;
     let mut restore = subscription("h-2", "h-0", &days_from_now(0), &days_from_now(30));
     restore["originally_purchased_at"] = json!(start);
