@@ -1,4 +1,4 @@
-//! API keys remembered by each reader thread for as long as the database has not changed.
+//! API keys remembered on each reading connection for as long as the database has not changed.
 //!
 //! Every request looks its key up. A reader keeps the keys it has read together with SQLite's
 //! data version, which moves whenever another connection commits: the writer, or another
@@ -6,12 +6,16 @@
 //! transaction as the rest of the request's reads; while it is unchanged nothing has been
 //! committed since the keys were read, so a remembered key is exactly the stored key (a
 //! revocation is still seen by the first request that arrives after it). When it moved,
-//! everything remembered is forgotten. Only reader threads remember; elsewhere every lookup
-//! reads the table.
+//! everything remembered is forgotten. Only readers remember (reader threads and the lanes of
+//! `inline_reads.rs`); elsewhere every lookup reads the table.
 //!
 //! Within one read transaction the data version cannot move (the snapshot is fixed), so it is
 //! read once per transaction: a reader's batch of requests shares one. The readers tell this
 //! module when a transaction ends ([`transaction_ended`]).
+//!
+//! A data version is only comparable with another read on the same connection, so remembered
+//! keys belong to a connection: a reader thread's own, or a lane's (`inline_reads.rs`), lent to
+//! the thread running the lane's batch ([`lend`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,26 +29,51 @@ use crate::codec::backend;
 /// Most keys a reader remembers; past it, it starts over (an app has a handful).
 const MAX_KEYS: usize = 1024;
 
-struct Remembered {
+/// The keys remembered on one connection.
+pub struct KeyCache {
     data_version: i64,
-    /// `data_version` was read inside the read transaction still open on this thread.
+    /// `data_version` was read inside the read transaction still open on the connection.
     read_in_open_transaction: bool,
     keys: HashMap<String, (ApiKeyRecord, i64)>,
 }
 
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self {
+            data_version: i64::MIN,
+            read_in_open_transaction: false,
+            keys: HashMap::new(),
+        }
+    }
+}
+
 thread_local! {
-    static REMEMBERED: RefCell<Option<Remembered>> = const { RefCell::new(None) };
+    static REMEMBERED: RefCell<Option<KeyCache>> = const { RefCell::new(None) };
 }
 
 /// Lets the calling thread (a reader, with its one connection) remember keys.
 pub fn remember_on_this_thread() {
-    REMEMBERED.with(|cell| {
-        *cell.borrow_mut() = Some(Remembered {
-            data_version: i64::MIN,
-            read_in_open_transaction: false,
-            keys: HashMap::new(),
-        });
-    });
+    REMEMBERED.with(|cell| *cell.borrow_mut() = Some(KeyCache::default()));
+}
+
+/// Runs `work` (reads on the connection `cache` belongs to) with `cache` as this thread's
+/// remembered keys, then gives it back and restores what the thread had.
+pub fn lend<R>(cache: &mut KeyCache, work: impl FnOnce() -> R) -> R {
+    struct Return<'a> {
+        cache: &'a mut KeyCache,
+        previous: Option<KeyCache>,
+    }
+    impl Drop for Return<'_> {
+        fn drop(&mut self) {
+            let lent = REMEMBERED.with(|cell| cell.replace(self.previous.take()));
+            if let Some(lent) = lent {
+                *self.cache = lent;
+            }
+        }
+    }
+    let previous = REMEMBERED.with(|cell| cell.replace(Some(std::mem::take(cache))));
+    let _return = Return { cache, previous };
+    work()
 }
 
 /// [`apps::find_key_in_app`], from memory when nothing was committed since it was read.
@@ -134,5 +163,40 @@ mod tests {
         assert_eq!(read(), Some(true));
         writer.execute("DELETE FROM api_keys", []).unwrap();
         assert_eq!(read(), None);
+    }
+
+    #[test]
+    fn a_lent_cache_comes_back_with_what_it_learned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.db");
+        let mut writer = connection::open(&path).unwrap();
+        migrations::run(&mut writer).unwrap();
+        let key = NewKey {
+            key_id: KeyId::new_random(),
+            lookup: "lookup-2".into(),
+            secret_hash: SecretHash([9; 32]),
+        };
+        let at = Timestamp::from_unix_micros(1_700_000_000_000_000);
+        apps::create_app(&writer, "a", &key, at).unwrap();
+        let reader = connection::open_reader(&path).unwrap();
+        let mut cache = KeyCache::default();
+        // A thread that remembers nothing of its own (a runtime thread running a lane).
+        let found = lend(&mut cache, || {
+            find_key_in_app(&reader, &key.lookup).unwrap()
+        });
+        assert!(found.is_some());
+        assert!(
+            cache.keys.contains_key(&key.lookup),
+            "the cache kept the key"
+        );
+        assert!(
+            REMEMBERED.with(|cell| cell.borrow().is_none()),
+            "the thread has none again"
+        );
+        // A reader thread keeps its own cache across a loan.
+        remember_on_this_thread();
+        lend(&mut cache, || ());
+        assert!(REMEMBERED.with(|cell| cell.borrow().as_ref().is_some_and(|c| c.keys.is_empty())));
+        assert_eq!(cache.keys.len(), 1);
     }
 }

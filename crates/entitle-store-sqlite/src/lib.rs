@@ -18,6 +18,7 @@ mod deliveries;
 mod documents;
 mod expirations;
 mod feed;
+mod inline_reads;
 mod integrations;
 pub mod integrity;
 mod key_cache;
@@ -50,6 +51,7 @@ use entitle_store::{
 };
 
 use checkpointer::Checkpointer;
+use inline_reads::InlineReads;
 use readers::Readers;
 use writer::Writer;
 
@@ -61,6 +63,9 @@ pub struct SqliteConfig {
     pub readers: usize,
     /// Most requests one commit may carry.
     pub max_batch: usize,
+    /// Connections for point reads run on the asking thread (`inline_reads.rs`): one per
+    /// runtime worker thread, which the default runtime has one per core.
+    pub lanes: usize,
 }
 
 impl SqliteConfig {
@@ -69,6 +74,7 @@ impl SqliteConfig {
             path: path.into(),
             readers: default_readers(),
             max_batch: 256,
+            lanes: std::thread::available_parallelism().map_or(1, |cores| cores.get()),
         }
     }
 }
@@ -84,6 +90,8 @@ pub fn default_readers() -> usize {
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
+    /// Point reads (a key, a profile), run where they are asked for.
+    inline: InlineReads,
     path: PathBuf,
 }
 
@@ -101,9 +109,11 @@ impl SqliteStore {
         let checkpointer = Checkpointer::start(&config.path)?;
         let writer = Writer::start(conn, checkpointer, config.max_batch)?;
         let readers = Readers::start(&config.path, config.readers.max(1))?;
+        let inline = InlineReads::open(&config.path, config.lanes)?;
         Ok(Self {
             writer,
             readers,
+            inline,
             path: config.path,
         })
     }
@@ -128,7 +138,7 @@ impl SqliteStore {
 impl KeyStore for SqliteStore {
     async fn find_key(&self, lookup: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let lookup = lookup.to_owned();
-        self.readers
+        self.inline
             .run(move |conn| {
                 key_cache::find_key_in_app(conn, &lookup).map(|found| found.map(|(key, _)| key))
             })
@@ -151,7 +161,7 @@ impl ProfileStore for SqliteStore {
     }
 
     async fn get_profile(&self, app: AppId, target: ProfileRef) -> StoreResult<Profile> {
-        self.readers
+        self.inline
             .run(move |conn| profiles::get(conn, app, &target))
             .await
     }
@@ -162,7 +172,7 @@ impl ProfileStore for SqliteStore {
         target: ProfileRef,
     ) -> StoreResult<KeyedProfile> {
         let lookup = lookup.to_owned();
-        self.readers
+        self.inline
             .run(move |conn| {
                 readers::snapshot(conn, |conn| profiles::get_by_key(conn, &lookup, &target))
             })

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::connection;
 
-type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+pub(crate) type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 pub struct Readers {
     jobs: Sender<ReadJob>,
@@ -41,7 +41,7 @@ impl Readers {
                                 Err(_) => break,
                             }
                         }
-                        run_batch(&conn, &mut batch);
+                        run_batch(&conn, batch.drain(..));
                     }
                 })
                 .map_err(|e| StoreError::Unavailable(format!("cannot start reader: {e}")))?;
@@ -73,12 +73,13 @@ impl Readers {
 /// reader does not take the whole queue while the others idle.
 const MAX_BATCH: usize = 32;
 
-/// Runs the jobs taken off the queue in one read transaction. Should it fail to begin, each
-/// statement reads in a transaction of its own, as before batching; a transaction is never
-/// left open past its batch, so no snapshot outlives the requests it was taken for.
-fn run_batch(conn: &Connection, batch: &mut Vec<ReadJob>) {
+/// Runs jobs taken off a queue in one read transaction (here and in `inline_reads.rs`).
+/// Should it fail to begin, each statement reads in a transaction of its own, as before
+/// batching; a transaction is never left open past its batch, so no snapshot outlives the
+/// requests it was taken for.
+pub(crate) fn run_batch(conn: &Connection, jobs: impl IntoIterator<Item = ReadJob>) {
     let _ = run_cached(conn, "BEGIN DEFERRED");
-    for job in batch.drain(..) {
+    for job in jobs {
         job(conn);
     }
     end_transaction(conn);
