@@ -1,5 +1,6 @@
 //! HTTP metrics and the `/metrics`, `/healthz` endpoints.
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use axum::extract::State;
@@ -7,8 +8,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entitle_domain::datetime::Timestamp;
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, TextEncoder,
-    register_gauge, register_histogram_vec, register_int_counter_vec, register_int_gauge,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Opts, TextEncoder, register_gauge, register_histogram_vec, register_int_counter_vec,
+    register_int_gauge,
 };
 
 use crate::error::ApiError;
@@ -39,9 +41,52 @@ pub static LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// One series pair (request count, latency) of a route, method and status.
+struct Series {
+    route: Box<str>,
+    method: Box<str>,
+    status: Box<str>,
+    requests: IntCounter,
+    latency: Histogram,
+}
+
+/// Series a thread remembers; past it, it looks the others up each time. Routes, methods and
+/// statuses are few, so this is never reached in practice.
+const MAX_SERIES_PER_THREAD: usize = 256;
+
+thread_local! {
+    /// The series this thread has observed. Looking one up by its labels hashes them and takes
+    /// the metric's lock, on every request; a handle is a shared counter of its own.
+    static SERIES: RefCell<Vec<Series>> = const { RefCell::new(Vec::new()) };
+}
+
 pub fn observe(route: &str, method: &str, status: &str, seconds: f64) {
-    REQUESTS.with_label_values(&[route, method, status]).inc();
-    LATENCY.with_label_values(&[route, method]).observe(seconds);
+    SERIES.with(|cell| {
+        let mut series = cell.borrow_mut();
+        let found = series
+            .iter()
+            .position(|s| &*s.status == status && &*s.method == method && &*s.route == route);
+        let index = match found {
+            Some(index) => index,
+            None if series.len() < MAX_SERIES_PER_THREAD => {
+                series.push(Series {
+                    route: route.into(),
+                    method: method.into(),
+                    status: status.into(),
+                    requests: REQUESTS.with_label_values(&[route, method, status]),
+                    latency: LATENCY.with_label_values(&[route, method]),
+                });
+                series.len() - 1
+            }
+            None => {
+                REQUESTS.with_label_values(&[route, method, status]).inc();
+                LATENCY.with_label_values(&[route, method]).observe(seconds);
+                return;
+            }
+        };
+        series[index].requests.inc();
+        series[index].latency.observe(seconds);
+    });
 }
 
 pub static OUTBOX_PENDING: LazyLock<IntGauge> = LazyLock::new(|| {
@@ -134,4 +179,26 @@ pub async fn readyz(State(state): State<ApiState>) -> Response {
 )]
 pub async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_observation_counts_once_in_its_own_series() {
+        let route = "/test/each-observation-counts-once";
+        observe(route, "GET", "200", 0.002);
+        observe(route, "GET", "200", 0.004);
+        observe(route, "GET", "404", 0.001);
+        // From another thread, which remembers series of its own: the same counters.
+        std::thread::spawn(move || observe(route, "GET", "200", 0.003))
+            .join()
+            .unwrap();
+        assert_eq!(REQUESTS.with_label_values(&[route, "GET", "200"]).get(), 3);
+        assert_eq!(REQUESTS.with_label_values(&[route, "GET", "404"]).get(), 1);
+        let latency = LATENCY.with_label_values(&[route, "GET"]);
+        assert_eq!(latency.get_sample_count(), 4);
+        assert!((latency.get_sample_sum() - 0.010).abs() < 1e-9);
+    }
 }
