@@ -1,7 +1,7 @@
 //! Per-request context: the `Request-Id` header on every response, and one log line per request
 //! (method, route, status, latency, request id, app id; never a header value or a body).
 
-use std::sync::{Arc, OnceLock};
+use std::cell::Cell;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -12,10 +12,15 @@ use entitle_domain::AppId;
 
 use crate::error::ApiError;
 
-/// Filled in while a request is handled; read when it is logged.
-#[derive(Default)]
-pub struct RequestContext {
-    pub app_id: OnceLock<AppId>,
+tokio::task_local! {
+    /// The app the request is made for, once its key is admitted; its log line names it. A
+    /// task-local rather than a request extension: nothing to allocate per request.
+    static REQUEST_APP: Cell<Option<AppId>>;
+}
+
+/// Notes the app the request being handled is made for (outside a request: nothing).
+pub fn note_app(app_id: AppId) {
+    let _ = REQUEST_APP.try_with(|app| app.set(Some(app_id)));
 }
 
 /// Everything around a request, in one layer (each layer of its own costs a boxed future and
@@ -25,21 +30,23 @@ pub struct RequestContext {
 /// not yet committed is rolled back).
 pub async fn around_request(
     axum::extract::State(limit): axum::extract::State<std::time::Duration>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
     let request_id = RequestId::random();
-    let context = Arc::new(RequestContext::default());
-    request.extensions_mut().insert(context.clone());
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
 
     // The deadline covers reading the body too.
-    let mut response = match tokio::time::timeout(limit, read_body_then(request, next)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
+    let handled = async {
+        let response = match tokio::time::timeout(limit, read_body_then(request, next)).await {
+            Ok(response) => response,
+            Err(_) => ApiError::Timeout.into_response(),
+        };
+        (response, REQUEST_APP.with(Cell::get))
     };
+    let (mut response, app_id) = REQUEST_APP.scope(Cell::new(None), handled).await;
 
     response
         .headers_mut()
@@ -54,9 +61,8 @@ pub async fn around_request(
         latency.as_secs_f64(),
     );
     let unknown: &dyn std::fmt::Display = &"-";
-    let app_id = context
-        .app_id
-        .get()
+    let app_id = app_id
+        .as_ref()
         .map_or(unknown, |id| id as &dyn std::fmt::Display);
     tracing::info!(
         target: "entitle::request",

@@ -2,8 +2,6 @@
 //! The store is asked on every request, so a revoked key stops working at once on every node.
 //! A GET asks for the key and the profile in one trip ([`PresentedKey`]).
 
-use std::sync::Arc;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use entitle_domain::keys::ApiSecret;
@@ -11,7 +9,6 @@ use entitle_domain::{AppId, KeyId};
 use entitle_store::ApiKeyRecord;
 
 use crate::error::ApiError;
-use crate::middleware::RequestContext;
 use crate::state::ApiState;
 
 /// The app (and key) a request is made with.
@@ -40,7 +37,6 @@ impl FromRequestParts<ApiState> for Authenticated {
 /// takes [`Authenticated`].
 pub struct PresentedKey {
     secret: ApiSecret,
-    context: Option<Arc<RequestContext>>,
 }
 
 impl FromRequestParts<ApiState> for PresentedKey {
@@ -65,10 +61,7 @@ impl FromRequestParts<ApiState> for PresentedKey {
             return Err(ApiError::NotAuthenticated(NOT_PROVIDED));
         }
         let secret = parse_api_key_header(text).ok_or(ApiError::NotAuthenticated(INVALID))?;
-        Ok(PresentedKey {
-            secret,
-            context: parts.extensions.get::<Arc<RequestContext>>().cloned(),
-        })
+        Ok(PresentedKey { secret })
     }
 }
 
@@ -95,9 +88,7 @@ impl PresentedKey {
         if record.revoked || !record.secret_hash.matches(&self.secret.hash()) {
             return Err(ApiError::NotAuthenticated(INVALID));
         }
-        if let Some(context) = &self.context {
-            let _ = context.app_id.set(record.app_id);
-        }
+        crate::middleware::note_app(record.app_id);
         if let Some(limiter) = &state.rate_limit {
             limiter
                 .check(record.key_id)
