@@ -23,9 +23,6 @@ use axum::Router;
 pub fn router(state: ApiState) -> Router {
     let timeout = state.request_timeout;
     routes::routes()
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            middleware::panic_response,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             timeout,
             middleware::around_request,

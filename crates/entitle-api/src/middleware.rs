@@ -2,6 +2,7 @@
 //! (method, route, status, latency, request id, app id; never a header value or a body).
 
 use std::cell::Cell;
+use std::task::Poll;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -40,10 +41,12 @@ pub async fn around_request(
 
     // The deadline covers reading the body too.
     let handled = async {
-        let response = match tokio::time::timeout(limit, read_body_then(request, next)).await {
-            Ok(response) => response,
-            Err(_) => ApiError::Timeout.into_response(),
-        };
+        let response =
+            match tokio::time::timeout(limit, catch_panic(read_body_then(request, next))).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(panic)) => panic_response(panic),
+                Err(_) => ApiError::Timeout.into_response(),
+            };
         (response, REQUEST_APP.with(Cell::get))
     };
     let (mut response, app_id) = REQUEST_APP.scope(Cell::new(None), handled).await;
@@ -124,8 +127,87 @@ impl RequestId {
     }
 }
 
+/// `handling`, with a panic while it is polled caught and handed back instead of unwinding
+/// through the connection (here rather than in a layer of its own: one boxed future and one
+/// clone of the routes less per request).
+async fn catch_panic(
+    handling: impl Future<Output = Response>,
+) -> Result<Response, Box<dyn std::any::Any + Send>> {
+    let mut handling = std::pin::pin!(handling);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handling.as_mut().poll(cx)))
+        {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(response)) => Poll::Ready(Ok(response)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    })
+    .await
+}
+
 /// A panic in a handler becomes a 500 with the standard envelope, never a dropped connection.
-pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::Internal.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn answer(path: &str, limit: Duration) -> (StatusCode, bool, serde_json::Value) {
+        let app = Router::new()
+            .route(
+                "/panics",
+                get(|| async {
+                    panic!("a bug in a handler");
+                    #[allow(unreachable_code)]
+                    ""
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    ""
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(limit, around_request));
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let has_request_id = response.headers().contains_key("request-id");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            has_request_id,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_the_envelope() {
+        let (status, has_request_id, body) = answer("/panics", Duration::from_secs(5)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(has_request_id);
+        assert_eq!(body["error_code"], "server_error", "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_request_past_its_deadline_answers_503_with_the_envelope() {
+        let (status, has_request_id, body) = answer("/slow", Duration::from_millis(50)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(has_request_id);
+        assert_eq!(body["error_code"], "request_timeout", "{body}");
+    }
 }
