@@ -37,7 +37,7 @@ pub fn open(path: &Path) -> StoreResult<Connection> {
 /// Together they stay well inside the server's memory budget (peak RSS under 150 MB).
 pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
 const CACHE_KIB: i64 = 16 * 1024;
-const READER_CACHE_KIB: i64 = 12 * 1024;
+pub const READER_CACHE_KIB: i64 = 12 * 1024;
 pub const CHECKPOINTER_CACHE_KIB: i64 = 2 * 1024;
 
 pub fn set_cache(conn: &Connection, kib: i64) -> StoreResult<()> {

@@ -16,7 +16,10 @@
 //! as it is dropped, so no follower waits for a leader that will never come back.
 //!
 //! Only short point reads belong here: a read that may take long (a page of the event feed, a
-//! list) would hold up every connection of the thread; those go to the reader threads.
+//! list) would hold up every connection of the thread; those go to the reader threads. A point
+//! read that misses the kernel's page cache waits for the disk on the runtime thread: the
+//! trade for not handing every GET to another thread, right for a database the machine's
+//! memory holds, which is what an embedded SQLite store is sized for.
 
 use std::cell::Cell;
 use std::path::Path;
@@ -60,6 +63,19 @@ static NEXT_LANE: AtomicUsize = AtomicUsize::new(0);
 /// Most jobs one transaction serves, as for the readers.
 const MAX_BATCH: usize = 64;
 
+/// The page cache all lanes share out, in KiB: two lanes (a two-core machine) get a reader's
+/// cache each; on a machine with many cores each gets less, down to [`MIN_LANE_CACHE_KIB`], so
+/// that the memory the lanes can hold grows far slower than the cores.
+const LANE_CACHE_BUDGET_KIB: i64 = 2 * connection::READER_CACHE_KIB;
+/// Enough for the upper levels of the profiles table and its customer-user-id index.
+const MIN_LANE_CACHE_KIB: i64 = 2 * 1024;
+
+/// Each lane's page cache when there are `lanes`.
+fn lane_cache_kib(lanes: usize) -> i64 {
+    let share = LANE_CACHE_BUDGET_KIB / i64::try_from(lanes.max(1)).unwrap_or(i64::MAX);
+    share.clamp(MIN_LANE_CACHE_KIB, connection::READER_CACHE_KIB)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A job panicking is caught inside it; a poisoned lock still guards whole values.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -68,12 +84,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl InlineReads {
     /// `count` lanes, one per runtime thread expected to read (threads beyond share them).
     pub fn open(path: &Path, count: usize) -> StoreResult<Self> {
-        let lanes = (0..count.max(1))
+        let count = count.max(1);
+        let lanes = (0..count)
             .map(|_| {
+                let conn = connection::open_reader(path)?;
+                connection::set_cache(&conn, lane_cache_kib(count))?;
                 Ok(Lane {
                     queue: Mutex::new(Vec::with_capacity(MAX_BATCH)),
                     reader: Mutex::new(LaneReader {
-                        conn: connection::open_reader(path)?,
+                        conn,
                         keys: KeyCache::default(),
                     }),
                 })
@@ -239,6 +258,21 @@ mod tests {
             "{panicked:?}"
         );
         assert_eq!(reads.run(read_counter).await.unwrap(), (1, true));
+    }
+
+    #[test]
+    fn lanes_share_a_page_cache_budget_that_grows_slower_than_the_cores() {
+        assert_eq!(lane_cache_kib(1), connection::READER_CACHE_KIB);
+        assert_eq!(lane_cache_kib(2), connection::READER_CACHE_KIB);
+        assert_eq!(lane_cache_kib(4), connection::READER_CACHE_KIB / 2);
+        assert_eq!(lane_cache_kib(64), MIN_LANE_CACHE_KIB);
+        let (_dir, path) = store_file();
+        let reads = InlineReads::open(&path, 4).unwrap();
+        let kib: i64 = lock(&reads.lanes[0].reader)
+            .conn
+            .query_row("PRAGMA cache_size", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(kib, -lane_cache_kib(4), "a negative cache_size is KiB");
     }
 
     #[test]
