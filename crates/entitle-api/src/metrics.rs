@@ -60,32 +60,38 @@ thread_local! {
     static SERIES: RefCell<Vec<Series>> = const { RefCell::new(Vec::new()) };
 }
 
+impl Series {
+    fn new(route: &str, method: &str, status: &str) -> Self {
+        Self {
+            route: route.into(),
+            method: method.into(),
+            status: status.into(),
+            requests: REQUESTS.with_label_values(&[route, method, status]),
+            latency: LATENCY.with_label_values(&[route, method]),
+        }
+    }
+
+    fn is(&self, route: &str, method: &str, status: &str) -> bool {
+        &*self.status == status && &*self.method == method && &*self.route == route
+    }
+
+    fn observe(&self, seconds: f64) {
+        self.requests.inc();
+        self.latency.observe(seconds);
+    }
+}
+
 pub fn observe(route: &str, method: &str, status: &str, seconds: f64) {
     SERIES.with(|cell| {
-        let mut series = cell.borrow_mut();
-        let found = series
-            .iter()
-            .position(|s| &*s.status == status && &*s.method == method && &*s.route == route);
-        let index = match found {
-            Some(index) => index,
-            None if series.len() < MAX_SERIES_PER_THREAD => {
-                series.push(Series {
-                    route: route.into(),
-                    method: method.into(),
-                    status: status.into(),
-                    requests: REQUESTS.with_label_values(&[route, method, status]),
-                    latency: LATENCY.with_label_values(&[route, method]),
-                });
-                series.len() - 1
-            }
-            None => {
-                REQUESTS.with_label_values(&[route, method, status]).inc();
-                LATENCY.with_label_values(&[route, method]).observe(seconds);
-                return;
-            }
-        };
-        series[index].requests.inc();
-        series[index].latency.observe(seconds);
+        let mut remembered = cell.borrow_mut();
+        if let Some(series) = remembered.iter().find(|s| s.is(route, method, status)) {
+            return series.observe(seconds);
+        }
+        let series = Series::new(route, method, status);
+        series.observe(seconds);
+        if remembered.len() < MAX_SERIES_PER_THREAD {
+            remembered.push(series);
+        }
     });
 }
 

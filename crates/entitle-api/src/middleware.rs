@@ -26,9 +26,9 @@ pub fn note_app(app_id: AppId) {
 
 /// Everything around a request, in one layer (each layer of its own costs a boxed future and
 /// a clone of the routes per request): the `Request-Id` header, the deadline, a handler's
-/// panic turned into a 500, reading the body, and the request's metrics and log line. Past the deadline (reading the body
-/// included) the client gets a 503 with the error envelope and the work is dropped (a write
-/// not yet committed is rolled back).
+/// panic turned into a 500, reading the body, and the request's metrics and log line. Past
+/// the deadline (reading the body included) the client gets a 503 with the error envelope and
+/// the work is dropped (a write not yet committed is rolled back).
 pub async fn around_request(
     axum::extract::State(limit): axum::extract::State<std::time::Duration>,
     request: Request,

@@ -26,15 +26,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use entitle_store::{StoreError, StoreResult};
+use entitle_store::StoreResult;
 use rusqlite::Connection;
-use tokio::sync::oneshot;
 
 use crate::connection;
 use crate::key_cache::KeyCache;
-use crate::readers;
-
-type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+use crate::readers::{self, ReadJob};
 
 pub struct InlineReads {
     lanes: Box<[Lane]>,
@@ -122,12 +119,7 @@ impl InlineReads {
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
         let lane = self.lane();
-        let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(conn)))
-                .unwrap_or_else(|_| Err(StoreError::Backend("a read panicked".into())));
-            let _ = reply.send(outcome);
-        });
+        let (job, answer) = readers::job(read);
         let leads = {
             let mut queue = lock(&lane.queue);
             queue.push(job);
@@ -138,9 +130,7 @@ impl InlineReads {
             tokio::task::yield_now().await;
             drop(lead);
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Backend("the read was not run".into())))
+        answer.await
     }
 }
 
@@ -180,6 +170,8 @@ mod tests {
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
+
+    use entitle_store::StoreError;
 
     use super::*;
     use crate::migrations;

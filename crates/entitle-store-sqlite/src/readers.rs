@@ -54,19 +54,33 @@ impl Readers {
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(conn)))
-                .unwrap_or_else(|_| Err(StoreError::Backend("a read panicked".into())));
-            let _ = reply.send(outcome);
-        });
+        let (job, answer) = job(read);
         self.jobs
             .send(job)
             .map_err(|_| StoreError::Unavailable("the readers stopped".into()))?;
+        answer.await
+    }
+}
+
+/// `read` as a job for a queue (here and in `inline_reads.rs`), and its outcome once run: a
+/// panic inside the read is that read's error, never its batch's.
+pub(crate) fn job<R, F>(read: F) -> (ReadJob, impl Future<Output = StoreResult<R>>)
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job: ReadJob = Box::new(move |conn| {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("a read panicked".into())));
+        let _ = reply.send(outcome);
+    });
+    let outcome = async {
         answer
             .await
             .unwrap_or_else(|_| Err(StoreError::Backend("the read was not run".into())))
-    }
+    };
+    (job, outcome)
 }
 
 /// Most jobs one read transaction serves: enough to share its cost, few enough that one

@@ -81,11 +81,16 @@ impl<'o> Object<'o> {
         {
             return self.field(key, value);
         }
+        self.quoted(key, value);
+        Ok(())
+    }
+
+    /// `"key":"text"`, for text known to need no escaping.
+    fn quoted(&mut self, key: &str, text: &str) {
         self.key(key);
         self.out.push(b'"');
-        self.out.extend_from_slice(value.as_bytes());
+        self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
-        Ok(())
     }
 
     fn maybe_text(&mut self, key: &str, value: Option<&str>) -> Result<()> {
@@ -106,10 +111,7 @@ impl<'o> Object<'o> {
         let mut text = [0u8; RFC3339_MAX];
         match value.and_then(|at| at.write_rfc3339(&mut text)) {
             Some(text) => {
-                self.key(key);
-                self.out.push(b'"');
-                self.out.extend_from_slice(text.as_bytes());
-                self.out.push(b'"');
+                self.quoted(key, text);
                 Ok(())
             }
             None => self.field(key, &value),
