@@ -190,23 +190,23 @@ pub async fn run(database_url: DatabaseUrl, args: BenchArgs, json: bool) -> anyh
     let mut reports = Vec::new();
     let mut pair = None;
     for (s, requests) in &prepared {
+        // The larger database, when there is one, takes part in the delete scenario.
+        let larger = larger.as_ref().filter(|_| *s == Scenario::Delete);
         eprintln!(
             "bench: {} × {}, and the HTTP ceiling (bare server), in {} alternating rounds",
             s.title(),
             requests.len(),
-            rounds::ROUNDS
+            rounds::count(larger)
         );
         proc::reset_peak(pid);
         let before = proc::sample(pid);
-        // The larger database, when there is one, takes part in the delete scenario.
-        let larger = larger.as_ref().filter(|_| *s == Scenario::Delete);
         if let Some(larger) = larger {
             proc::reset_peak(larger.server.pid());
         }
         let measured = rounds::run(
             *s,
             requests,
-            &target,
+            (&target, pid),
             &bare_target,
             larger,
             args.concurrency,

@@ -38,6 +38,48 @@ pub fn sample(pid: u32) -> Option<Sample> {
     })
 }
 
+/// CPU time of all a process's threads so far, in nanoseconds (`schedstat` of each task: the
+/// scheduler's own count, finer than the 10 ms ticks of `stat`).
+pub fn cpu_nanos(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        // A thread that ended since the listing is simply not counted.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// Waits until each of `pids` has been quiet (under 5% of a core) for 50 ms, or until
+/// `limit` has passed; returns whether they were. A server goes on working after its
+/// requests are answered (a checkpoint copies the WAL into the database and syncs it, the
+/// writer truncates the WAL): when two servers take turns, that work would otherwise land in
+/// the other's turn.
+pub async fn settle(pids: &[u32], limit: std::time::Duration) -> bool {
+    const WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+    const BUSY_NANOS: u64 = WINDOW.as_nanos() as u64 / 20;
+    let started = std::time::Instant::now();
+    let used = || pids.iter().map(|&pid| cpu_nanos(pid)).collect::<Vec<_>>();
+    let mut before = used();
+    while started.elapsed() < limit {
+        tokio::time::sleep(WINDOW).await;
+        let after = used();
+        let quiet = before.iter().zip(&after).all(|pair| match pair {
+            (Some(then), Some(now)) => now.saturating_sub(*then) < BUSY_NANOS,
+            // Not readable (no such process, or not Linux): nothing to wait for.
+            _ => true,
+        });
+        if quiet {
+            return true;
+        }
+        before = after;
+    }
+    false
+}
+
 /// Peak resident memory (`VmHWM`) since start or since the last [`reset_peak`], in bytes.
 pub fn peak_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -107,4 +149,51 @@ pub fn load_average() -> Option<f64> {
         .next()?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Child, Command};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Ends the child however the test ends.
+    struct Reaped(Child);
+
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn spawn(script: &str) -> Reaped {
+        Reaped(Command::new("sh").args(["-c", script]).spawn().unwrap())
+    }
+
+    #[tokio::test]
+    async fn settling_waits_for_a_busy_process_and_not_for_an_idle_one() {
+        let busy = spawn("while :; do :; done");
+        let idle = spawn("sleep 30");
+        let limit = Duration::from_millis(400);
+
+        let started = std::time::Instant::now();
+        assert!(!settle(&[busy.0.id(), idle.0.id()], limit).await);
+        assert!(started.elapsed() >= limit);
+        assert!(settle(&[idle.0.id()], Duration::from_secs(5)).await);
+
+        let spun = cpu_nanos(busy.0.id()).unwrap();
+        assert!(spun > 50_000_000, "the spinning shell used {spun} ns");
+        assert!(cpu_nanos(idle.0.id()).unwrap() < spun);
+    }
+
+    #[tokio::test]
+    async fn a_process_that_is_gone_is_quiet() {
+        let mut gone = spawn("exit 0");
+        let pid = gone.0.id();
+        gone.0.wait().unwrap();
+        assert_eq!(cpu_nanos(pid), None);
+        assert!(settle(&[pid], Duration::from_secs(1)).await);
+    }
 }

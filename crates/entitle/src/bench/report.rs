@@ -249,7 +249,8 @@ impl Report {
         if let Some(pair) = &self.size_pair {
             let _ = writeln!(
                 out,
-                "\nDelete at two sizes, in rounds taking turns (a server each): {} profiles {:.0}/s, p50 {} ms; {} profiles {:.0}/s, p50 {} ms, p99 {} ms, {} errors, peak RSS {} MB (copied in {:.1} s). p50 ratio {}×.",
+                "\nDelete at two sizes, in {} rounds taking turns (a server each, both quiet before each turn): {} profiles {:.0}/s, p50 {} ms; {} profiles {:.0}/s, p50 {} ms, p99 {} ms, {} errors, peak RSS {} MB (copied in {:.1} s). p50 ratio {}×.",
+                pair.rounds,
                 pair.profiles,
                 pair.per_second,
                 num(pair.p50_ms, 2),

@@ -4,7 +4,10 @@
 //! Two runs minutes apart differ by more than that on a shared machine, so the larger
 //! database gets a server of its own beside the main one, and the two take turns round by
 //! round (which goes first alternates): both see the same machine, and their p50s can be set
-//! side by side.
+//! side by side. A delete's latency is mostly its wait for a group's fsync, and the disk's
+//! speed drifts within seconds: the turns are short (a twentieth of the deletes each), and
+//! each begins once both servers are quiet, so that neither's checkpoint lands in the
+//! other's turn.
 
 use std::path::Path;
 
@@ -16,7 +19,7 @@ use serde::Serialize;
 use super::load::{Outcome, Target};
 use super::scenario::{self, Prepared, Scenario};
 use super::server::ServerProcess;
-use super::{proc, reuse};
+use super::{proc, reuse, rounds};
 use crate::config::DatabaseUrl;
 
 /// The larger database's server and the deletes it is sent.
@@ -77,6 +80,8 @@ impl Larger {
 pub struct SizePair {
     pub profiles: u64,
     pub larger_profiles: u64,
+    /// Turns each size took ([`rounds::SIZE_PAIR_ROUNDS`]).
+    pub rounds: usize,
     pub requests: u64,
     pub errors: u64,
     pub per_second: f64,
@@ -98,6 +103,7 @@ impl SizePair {
         Self {
             profiles,
             larger_profiles: larger.profiles,
+            rounds: rounds::SIZE_PAIR_ROUNDS,
             requests: outcome.ok + outcome.errors,
             errors: outcome.errors,
             per_second: main.per_second(),

@@ -233,6 +233,7 @@ async fn deletes_can_be_compared_with_a_larger_database_in_the_same_run() {
     assert_eq!(size_pair["profiles"], 40);
     assert_eq!(size_pair["larger_profiles"], 90);
     assert_eq!(size_pair["requests"], 20, "{size_pair}");
+    assert_eq!(size_pair["rounds"], 20, "{size_pair}");
     assert_eq!(size_pair["errors"], 0, "{size_pair}");
     let (p50, larger_p50) = (
         size_pair["p50_ms"].as_f64().unwrap(),
