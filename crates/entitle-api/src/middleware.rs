@@ -210,4 +210,71 @@ mod tests {
         assert!(has_request_id);
         assert_eq!(body["error_code"], "request_timeout", "{body}");
     }
+
+    /// A body sent in pieces (its size unknown up front), and a sender kept open after them
+    /// when `finished` is false.
+    async fn post_in_pieces(
+        pieces: Vec<Vec<u8>>,
+        finished: bool,
+        limit: Duration,
+    ) -> (StatusCode, bool, bytes::Bytes) {
+        let app = Router::new()
+            .route(
+                "/echo-length",
+                axum::routing::post(|body: bytes::Bytes| async move { body.len().to_string() }),
+            )
+            .layer(axum::middleware::from_fn_with_state(limit, around_request));
+        let (mut sender, channel) = http_body_util::Channel::<bytes::Bytes>::new(pieces.len() + 1);
+        for piece in pieces {
+            sender.send_data(piece.into()).await.unwrap();
+        }
+        let kept_open = if finished {
+            drop(sender);
+            None
+        } else {
+            Some(sender)
+        };
+        let request = Request::post("/echo-length")
+            .body(Body::new(channel))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        drop(kept_open);
+        let status = response.status();
+        let has_request_id = response.headers().contains_key("request-id");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, has_request_id, bytes)
+    }
+
+    #[tokio::test]
+    async fn a_body_sent_in_pieces_reaches_the_route_whole() {
+        let pieces = vec![vec![b'a'; 1000], vec![b'b'; 24], vec![b'c'; 3]];
+        let (status, has_request_id, body) =
+            post_in_pieces(pieces, true, Duration::from_secs(5)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(has_request_id);
+        assert_eq!(&body[..], b"1027");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_answers_413_with_the_envelope() {
+        let pieces = vec![vec![b'x'; crate::extract::MAX_BODY_BYTES], vec![b'y'; 1]];
+        let (status, has_request_id, body) =
+            post_in_pieces(pieces, true, Duration::from_secs(5)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(has_request_id);
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error_code"], "payload_too_large", "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_ends_answers_503_at_the_deadline() {
+        let (status, has_request_id, body) =
+            post_in_pieces(vec![b"{".to_vec()], false, Duration::from_millis(50)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(has_request_id);
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error_code"], "request_timeout", "{body}");
+    }
 }
