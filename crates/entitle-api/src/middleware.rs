@@ -163,8 +163,9 @@ mod tests {
 
     use super::*;
 
-    async fn answer(path: &str, limit: Duration) -> (StatusCode, bool, serde_json::Value) {
-        let app = Router::new()
+    /// Routes that panic, outlast any deadline, and echo their body's length, behind the layer.
+    fn routes(limit: Duration) -> Router {
+        Router::new()
             .route(
                 "/panics",
                 get(|| async {
@@ -180,14 +181,27 @@ mod tests {
                     ""
                 }),
             )
-            .layer(axum::middleware::from_fn_with_state(limit, around_request));
-        let request = Request::get(path).body(Body::empty()).unwrap();
-        let response = app.oneshot(request).await.unwrap();
+            .route(
+                "/echo-length",
+                axum::routing::post(|body: bytes::Bytes| async move { body.len().to_string() }),
+            )
+            .layer(axum::middleware::from_fn_with_state(limit, around_request))
+    }
+
+    /// The status, whether a `request-id` came back, and the body.
+    async fn send(request: Request<Body>, limit: Duration) -> (StatusCode, bool, bytes::Bytes) {
+        let response = routes(limit).oneshot(request).await.unwrap();
         let status = response.status();
         let has_request_id = response.headers().contains_key("request-id");
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .unwrap();
+        (status, has_request_id, bytes)
+    }
+
+    async fn answer(path: &str, limit: Duration) -> (StatusCode, bool, serde_json::Value) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let (status, has_request_id, bytes) = send(request, limit).await;
         (
             status,
             has_request_id,
@@ -211,40 +225,22 @@ mod tests {
         assert_eq!(body["error_code"], "request_timeout", "{body}");
     }
 
-    /// A body sent in pieces (its size unknown up front), and a sender kept open after them
-    /// when `finished` is false.
+    /// A body sent in pieces (its size unknown up front), its sender kept open after them
+    /// until the answer is in when `finished` is false.
     async fn post_in_pieces(
         pieces: Vec<Vec<u8>>,
         finished: bool,
         limit: Duration,
     ) -> (StatusCode, bool, bytes::Bytes) {
-        let app = Router::new()
-            .route(
-                "/echo-length",
-                axum::routing::post(|body: bytes::Bytes| async move { body.len().to_string() }),
-            )
-            .layer(axum::middleware::from_fn_with_state(limit, around_request));
         let (mut sender, channel) = http_body_util::Channel::<bytes::Bytes>::new(pieces.len() + 1);
         for piece in pieces {
             sender.send_data(piece.into()).await.unwrap();
         }
-        let kept_open = if finished {
-            drop(sender);
-            None
-        } else {
-            Some(sender)
-        };
+        let _kept_open = (!finished).then_some(sender);
         let request = Request::post("/echo-length")
             .body(Body::new(channel))
             .unwrap();
-        let response = app.oneshot(request).await.unwrap();
-        drop(kept_open);
-        let status = response.status();
-        let has_request_id = response.headers().contains_key("request-id");
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, has_request_id, bytes)
+        send(request, limit).await
     }
 
     #[tokio::test]
