@@ -20,14 +20,21 @@ pub enum ApiError {
     ProfileNotFound,
     /// 413: the body is larger than the limit.
     PayloadTooLarge,
+    /// 413 for a body declared far larger than the limit: answered before it is read, and the
+    /// connection closed rather than drained.
+    PayloadTooLargeUnread,
     /// 404 for a path entitle does not serve.
     RouteNotFound,
     /// 405 for a method a path does not support.
     MethodNotAllowed,
     /// 429 `rate_limited`, with `Retry-After`.
     RateLimited { retry_after_secs: u64 },
-    /// 503: the request took longer than the server allows.
+    /// 503: handling the request took longer than the server allows.
     Timeout,
+    /// 408: the client did not send the whole body before the deadline (a `Content-Length`
+    /// larger than what it sent, or a sender that stalled). The connection is closed: what
+    /// remains of the body may still arrive.
+    BodyTimeout,
     /// 503: storage is shutting down or unreachable.
     Unavailable,
     /// 500: a fault of ours. The detail was logged where it happened.
@@ -40,10 +47,13 @@ impl ApiError {
             ApiError::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::PayloadTooLargeUnread => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,7 +73,7 @@ impl ApiError {
             ApiError::ProfileNotFound => {
                 ("profile_does_not_exist", None, "Profile not found".into())
             }
-            ApiError::PayloadTooLarge => (
+            ApiError::PayloadTooLarge | ApiError::PayloadTooLargeUnread => (
                 "payload_too_large",
                 None,
                 format!(
@@ -85,6 +95,12 @@ impl ApiError {
                 "request_timeout",
                 None,
                 "The request took too long and was abandoned; retry it.".into(),
+            ),
+            ApiError::BodyTimeout => (
+                "request_timeout",
+                None,
+                "The request body did not arrive in full before the deadline; send it again."
+                    .into(),
             ),
             ApiError::Internal => ("server_error", None, "Internal server error.".into()),
         }
@@ -149,11 +165,22 @@ impl IntoResponse for ApiError {
             status_code: status.as_u16(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after_secs.max(1)),
-            );
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(retry_after_secs.max(1)),
+                );
+            }
+            // The rest of the body may still be on its way: the connection cannot carry
+            // another request.
+            ApiError::BodyTimeout | ApiError::PayloadTooLargeUnread => {
+                response.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -2,6 +2,7 @@
 //! (method, route, status, latency, request id, app id; never a header value or a body).
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -39,14 +40,17 @@ pub async fn around_request(
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
 
-    // The deadline covers reading the body too.
+    // The deadline covers reading the body too: passed while the body is still awaited, the
+    // client is the one late (408); passed after, the server is (503).
+    let body_read = AtomicBool::new(false);
     let handled = async {
-        let response =
-            match tokio::time::timeout(limit, catch_panic(read_body_then(request, next))).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(panic)) => panic_response(panic),
-                Err(_) => ApiError::Timeout.into_response(),
-            };
+        let handling = catch_panic(read_body_then(request, next, &body_read));
+        let response = match tokio::time::timeout(limit, handling).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(panic)) => panic_response(panic),
+            Err(_) if body_read.load(Ordering::Relaxed) => ApiError::Timeout.into_response(),
+            Err(_) => ApiError::BodyTimeout.into_response(),
+        };
         (response, REQUEST_APP.with(Cell::get))
     };
     let (mut response, app_id) = REQUEST_APP.scope(Cell::new(None), handled).await;
@@ -83,19 +87,26 @@ pub async fn around_request(
 /// Reads every request body before routing, so an answer given without looking at the body
 /// (401, 404, 405) still leaves the connection clean for the client's next request. Bodies
 /// over the limit are read up to [`DRAIN_LIMIT`] and answered 413; past that the connection is
-/// closed. A body known to be empty (a GET's) has nothing to read.
-async fn read_body_then(request: Request, next: Next) -> Response {
-    if axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
+/// closed. One declared larger than that is answered 413 before any of it is read. A body
+/// known to be empty (a GET's) has nothing to read. `body_read` is set once the body is in.
+async fn read_body_then(request: Request, next: Next, body_read: &AtomicBool) -> Response {
+    let size = axum::body::HttpBody::size_hint(request.body());
+    if size.exact() == Some(0) {
+        body_read.store(true, Ordering::Relaxed);
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, DRAIN_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => return ApiError::PayloadTooLarge.into_response(),
-    };
-    if bytes.len() > crate::extract::MAX_BODY_BYTES {
-        return ApiError::PayloadTooLarge.into_response();
+    if size.lower() > DRAIN_LIMIT as u64 {
+        return ApiError::PayloadTooLargeUnread.into_response();
     }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, DRAIN_LIMIT).await;
+    body_read.store(true, Ordering::Relaxed);
+    let bytes = match bytes {
+        Ok(bytes) if bytes.len() <= crate::extract::MAX_BODY_BYTES => bytes,
+        Ok(_) => return ApiError::PayloadTooLarge.into_response(),
+        // Past the drain limit (or the body broke off): the rest is not read.
+        Err(_) => return ApiError::PayloadTooLargeUnread.into_response(),
+    };
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
 }
@@ -265,12 +276,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_body_that_never_ends_answers_503_at_the_deadline() {
+    async fn a_body_that_never_ends_answers_408_at_the_deadline() {
         let (status, has_request_id, body) =
             post_in_pieces(vec![b"{".to_vec()], false, Duration::from_millis(50)).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
         assert!(has_request_id);
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error_code"], "request_timeout", "{body}");
+        assert_eq!(body["status_code"], 408, "{body}");
     }
 }

@@ -1,5 +1,5 @@
-//! Abuse: slow clients holding connections open do not starve others, a request that takes too
-//! long is cut off with the envelope, and webhooks never reach internal addresses or follow
+//! Abuse: slow clients holding connections open do not starve others, a body that does not
+//! arrive in time is cut off with the envelope, one declared far too large is refused unread, and webhooks never reach internal addresses or follow
 //! redirects unless allowed (issue 7, points 5–6).
 
 use std::time::{Duration, Instant};
@@ -42,37 +42,67 @@ async fn slow_clients_do_not_starve_others() {
         started.elapsed()
     );
 
-    // A body that never finishes is answered 503 `request_timeout` once the deadline passes.
-    let mut slow = TcpStream::connect(server.address).await.unwrap();
+    // A body that never finishes is the client's lateness: 408 `request_timeout` once the
+    // deadline passes, and the connection closed (the rest of the body may still come).
     let head = format!(
         "PATCH /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\nAuthorization: Api-Key {}\r\nadapty-customer-user-id: patient\r\nContent-Length: 100\r\n\r\n{{",
         server.key
     );
-    slow.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(5), async {
-        use tokio::io::AsyncReadExt;
-        let mut buffer = [0u8; 4096];
-        loop {
-            let n = slow.read(&mut buffer).await.unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            answer.extend_from_slice(&buffer[..n]);
-            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "no answer to a stalled body");
-    let text = String::from_utf8_lossy(&answer);
-    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    let text = raw_exchange(server.address, &head).await;
+    assert!(text.starts_with("http/1.1 408"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
     assert!(
         text.contains("\"error_code\":\"request_timeout\""),
         "{text}"
     );
     drop(stalled);
+}
+
+/// Sends `request` as raw bytes and reads until the server closes the connection (or 5 s
+/// pass), returning what came back with its head lower-cased.
+async fn raw_exchange(address: std::net::SocketAddr, request: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the connection was not closed after the answer"
+    );
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    match text.split_once("\r\n\r\n") {
+        Some((head, body)) => format!("{}\r\n\r\n{body}", head.to_ascii_lowercase()),
+        None => text,
+    }
+}
+
+#[tokio::test]
+async fn a_body_declared_far_over_the_limit_is_refused_before_it_is_sent() {
+    let server = TestServer::start().await;
+    server.create_profile("big").await;
+    // Only the head: a server that waited for the 5 MB would answer nothing for 30 s.
+    let head = format!(
+        "PATCH /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\nAuthorization: Api-Key {}\r\nadapty-customer-user-id: big\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n",
+        server.key
+    );
+    let text = raw_exchange(server.address, &head).await;
+    assert!(text.starts_with("http/1.1 413"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    assert!(text.contains("request-id: "), "{text}");
+    assert!(
+        text.contains("\"error_code\":\"payload_too_large\""),
+        "{text}"
+    );
 }
 
 #[tokio::test]
