@@ -160,9 +160,15 @@ impl AccessOverride {
         }
         // The expiry in force when the revoke was made (a grace period's end counts), so a revoke
         // inside a grace period ends access at `revoke_at`, not at the lapsed expiry.
-        let ends = candidate
-            .effective_expires_at(revoke.revoked_at)
-            .map_or(revoke.revoke_at, |expires| expires.min(revoke.revoke_at));
+        let in_force = candidate.effective_expires_at(revoke.revoked_at);
+        let ends = in_force.map_or(revoke.revoke_at, |expires| expires.min(revoke.revoke_at));
+        // Access that has not begun ends where it would have begun, not before it (as Adapty's
+        // v1 revoke did: `expires_at` = max(`starts_at`, now)), and still never later than the
+        // expiry in force.
+        let ends = match candidate.starts_at {
+            Some(starts) if starts > ends => in_force.map_or(starts, |expires| expires.min(starts)),
+            _ => ends,
+        };
         candidate.expires_at = Some(ends);
         candidate.grace_period_expires_at = None;
         candidate.renewal_cancelled_at = Some(revoke.revoked_at);

@@ -395,6 +395,41 @@ fn a_grant_starting_in_the_future_is_not_active_yet() {
 }
 
 #[test]
+fn total_revenue_stays_a_number_when_stored_prices_are_beyond_the_bound() {
+    // Rows stored before prices were bounded may hold any finite price.
+    let mut huge = one_time("h1", DAY);
+    huge.price = price("USD", 1e308);
+    let mut huger = one_time("h2", DAY);
+    huger.price = price("USD", 1.5e308);
+    let (a, b) = (chain_of(vec![huge]), chain_for("pro", vec![huger]));
+    let view = view(&[(&a, true, true), (&b, true, true)], &[]);
+    assert_eq!(view.total_revenue_usd, f64::MAX);
+
+    let mut large = one_time("l1", DAY);
+    large.price = price("USD", 1e307);
+    let view = self::view(&[(&chain_of(vec![large]), true, true)], &[]);
+    assert_eq!(view.total_revenue_usd, 1e307);
+}
+
+#[test]
+fn a_price_is_validated_between_0_and_the_bound() {
+    for (value, ok) in [
+        (0.0, true),
+        (transaction::MAX_PRICE, true),
+        (-0.01, false),
+        (1.01e15, false),
+    ] {
+        let mut transaction = one_time("p1", DAY);
+        transaction.price = price("USD", value);
+        let checked = transaction.validate();
+        assert_eq!(checked.is_ok(), ok, "{value}: {checked:?}");
+        if let Err(error) = checked {
+            assert_eq!(error.source.as_deref(), Some("price.value"));
+        }
+    }
+}
+
+#[test]
 fn revenue_counts_owned_usd_transactions_that_were_not_refunded() {
     let mut a3 = subscription("a3", "a1", 60 * DAY, 90 * DAY);
     a3.refunded_at = Some(ts(61 * DAY));
@@ -463,6 +498,19 @@ fn a_revoke_during_a_grace_period_ends_access_at_revoke_at() {
     let now = revoke(None, Some(&current), None, 32 * DAY).unwrap();
     let access = single_level(&owned(&chain, &[now]), 32 * DAY);
     assert_eq!(access.expires_at, Some(ts(32 * DAY)));
+}
+
+#[test]
+fn revoking_access_that_has_not_begun_ends_it_where_it_would_begin() {
+    let future = grant(Some(10 * DAY), None, 0);
+    let current = single_level(&derive_view(&[], std::slice::from_ref(&future)), DAY);
+    let revoked = revoke(Some(future), Some(&current), None, DAY).unwrap();
+    let access = single_level(&derive_view(&[], &[revoked]), 2 * DAY);
+    assert_eq!(access.starts_at, Some(ts(10 * DAY)));
+    assert_eq!(access.expires_at, Some(ts(10 * DAY)));
+    for at in [2 * DAY, 10 * DAY, 20 * DAY] {
+        assert!(!access.is_active(ts(at)), "{at}");
+    }
 }
 
 #[test]

@@ -124,6 +124,10 @@ pub struct Transaction {
 /// Longest accepted `store_transaction_id` (spec §4.10).
 pub const MAX_TRANSACTION_ID_LEN: usize = 50;
 
+/// The largest `price.value` taken, in any currency: beyond it a profile's total loses its
+/// cents, and enough such prices would add up to infinity.
+pub const MAX_PRICE: f64 = 1e15;
+
 impl Transaction {
     /// The cross-field rules of spec §4.10, in the order Adapty lists them.
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -138,10 +142,10 @@ impl Transaction {
                 ),
             ));
         }
-        if !self.price.value.is_finite() || self.price.value < 0.0 {
+        if !(0.0..=MAX_PRICE).contains(&self.price.value) {
             return Err(ValidationError::field(
                 "price.value",
-                "price.value must be a number of at least 0.",
+                "price.value must be a number from 0 to 1000000000000000.",
             ));
         }
         let paid_zero = self.price.value == 0.0;

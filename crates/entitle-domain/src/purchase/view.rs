@@ -98,8 +98,21 @@ pub fn derive_view(
             p.transaction.store_transaction_id.clone(),
         )
     });
-    view.total_revenue_usd = (view.total_revenue_usd * 100.0).round() / 100.0;
+    view.total_revenue_usd = round_to_cents(view.total_revenue_usd);
     view
+}
+
+/// `total` rounded to cents, and always a finite number (the field is never null): prices are
+/// bounded on the way in, but rows stored before the bound may hold larger ones.
+fn round_to_cents(total: f64) -> f64 {
+    let rounded = (total * 100.0).round() / 100.0;
+    if rounded.is_finite() {
+        rounded
+    } else if total.is_finite() {
+        total
+    } else {
+        f64::MAX
+    }
 }
 
 impl ProfileAccessView {

@@ -291,6 +291,17 @@ fn transaction_errors() -> Vec<(Value, &'static str, Option<&'static str>)> {
             "validation_error",
             Some("price.value"),
         ),
+        (
+            json!({"price": {"country": "US", "currency": "USD", "value": -1}}),
+            "validation_error",
+            Some("price.value"),
+        ),
+        (
+            // Summed, prices like this once made the profile's total revenue infinite (null).
+            json!({"price": {"country": "US", "currency": "USD", "value": 1e307}}),
+            "validation_error",
+            Some("price.value"),
+        ),
         (json!({"price": 9.99}), "validation_error", Some("price")),
         (
             json!({"-store_transaction_id": null}),
