@@ -79,13 +79,22 @@ pub async fn add(
     Ok(())
 }
 
-/// http(s) URLs only; whether the address may be reached is decided when delivering.
+/// http(s) URLs only, with no credentials in them; whether the address may be reached is
+/// decided when delivering.
 fn url_checked(text: &str) -> anyhow::Result<String> {
     let lower = text.to_ascii_lowercase();
     anyhow::ensure!(
         (lower.starts_with("http://") || lower.starts_with("https://"))
             && text.len() > "http://".len(),
         "--url must be an http:// or https:// URL"
+    );
+    // A user name or password in the URL would be shown by `webhooks list` and sent in place
+    // of `--authorization`; the message does not repeat the URL, which holds them.
+    let parsed =
+        reqwest::Url::parse(text).map_err(|e| anyhow::anyhow!("--url is not a URL: {e}"))?;
+    anyhow::ensure!(
+        parsed.username().is_empty() && parsed.password().is_none(),
+        "--url must not carry a user name or password; pass the receiver's credentials with --authorization"
     );
     Ok(text.to_owned())
 }
@@ -130,4 +139,27 @@ pub async fn remove(
     let value = json!({ "integration_id": removed.integration_id.to_string(), "removed": true });
     print(json_output, &value, || format!("removed integration {id}"));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_checked;
+
+    #[test]
+    fn webhook_urls_are_http_without_credentials() {
+        assert!(url_checked("https://hooks.example.com/entitle?x=1").is_ok());
+        assert!(url_checked("http://10.0.0.7:8080/in").is_ok());
+        for refused in [
+            "ftp://hooks.example.com/",
+            "https://",
+            "https://user:hunter2@hooks.example.com/in",
+            "https://token@hooks.example.com/in",
+            "http://:hunter2@hooks.example.com/",
+        ] {
+            let error = url_checked(refused).expect_err(refused).to_string();
+            assert!(!error.contains("hunter2"), "{error}");
+        }
+        let error = url_checked("https://user:hunter2@hooks.example.com/in").unwrap_err();
+        assert!(error.to_string().contains("--authorization"), "{error}");
+    }
 }
