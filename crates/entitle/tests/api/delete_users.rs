@@ -155,3 +155,27 @@ async fn the_rate_limit_answers_429_and_the_cli_waits_it_out() {
         "the limit was honoured"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_far_over_the_rate_limit_slows_down_and_still_deletes_everyone() {
+    // One request a second: the last of twelve users is turned away about eleven times, more
+    // than a client that counted 429s as failed tries would take.
+    let server = TestServer::start_with(|config| config.rate_limit_per_minute = 60).await;
+    let users: Vec<String> = (0..12).map(|i| format!("patient-{i}")).collect();
+    for user in &users {
+        loop {
+            let (status, _) = send(server.profile(Method::POST, user)).await;
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.txt");
+    std::fs::write(&file, users.join("\n")).unwrap();
+    let (ok, summary, stderr) = delete_users(&server, &file, &["--concurrency", "12"]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(summary["deleted"], 12, "{summary}");
+    assert_eq!(summary["failed"], 0, "{summary}");
+}

@@ -1,5 +1,6 @@
 //! One DELETE per user, with the retries a well-behaved client makes: it waits out 429s as
-//! `Retry-After` asks, and retries server errors and connection failures with backoff.
+//! `Retry-After` asks, for as long as the server keeps asking, and retries server errors and
+//! connection failures with backoff, up to [`MAX_TRIES`] times.
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub struct DeleteClient {
 }
 
 const PROFILE_PATH: &str = "/api/v2/server-side-api/profile/";
+/// Attempts per user that failed for a reason other than the rate limit.
 const MAX_TRIES: u32 = 8;
 
 impl DeleteClient {
@@ -64,7 +66,8 @@ impl DeleteClient {
             status: None,
             error: "not attempted".into(),
         };
-        for _ in 0..MAX_TRIES {
+        let mut tries = 0;
+        while tries < MAX_TRIES {
             let sent = self
                 .http
                 .delete(&self.endpoint)
@@ -83,11 +86,16 @@ impl DeleteClient {
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| v.trim().parse::<u64>().ok())
                             .map(Duration::from_secs);
-                        last = Outcome::Failed {
-                            status: Some(429),
-                            error: "rate limited".into(),
-                        };
-                        retry_after.unwrap_or(backoff)
+                        // Not a failure: the server says when to come back. Many workers
+                        // told the same moment would all come back at once and be turned away
+                        // again together, so each adds a share of the wait at random.
+                        let wait = retry_after.unwrap_or_else(|| {
+                            let wait = backoff;
+                            backoff = (backoff * 2).min(Duration::from_secs(10));
+                            wait
+                        });
+                        tokio::time::sleep(wait + wait.mul_f64(rand::random::<f64>())).await;
+                        continue;
                     }
                     status if status.is_server_error() => {
                         last = Outcome::Failed {
@@ -116,7 +124,10 @@ impl DeleteClient {
                     backoff
                 }
             };
-            tokio::time::sleep(wait).await;
+            tries += 1;
+            if tries < MAX_TRIES {
+                tokio::time::sleep(wait).await;
+            }
             backoff = (backoff * 2).min(Duration::from_secs(10));
         }
         last
