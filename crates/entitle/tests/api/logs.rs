@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::ADMIN_TOKEN;
 use crate::process::{ServerProcess, create_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +46,21 @@ async fn one_json_line_per_request_without_secrets() {
                 .to_owned(),
         );
     }
+    // An admin request names the app of its path.
+    let response = client
+        .get(format!(
+            "{}/admin/v1/apps/{app_id}/deletion-records",
+            server.base
+        ))
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let admin_request_id = response.headers()["request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     tokio::time::sleep(Duration::from_millis(200)).await;
     server.stop();
     let text = std::fs::read_to_string(&log).unwrap();
@@ -68,7 +84,17 @@ async fn one_json_line_per_request_without_secrets() {
         assert!(line["latency_ms"].as_f64().is_some());
         assert!(line["method"].is_string());
     }
+    let admin_line = lines
+        .iter()
+        .find(|l| l["request_id"] == admin_request_id.as_str())
+        .expect("a line for the admin request");
+    assert_eq!(admin_line["app_id"], app_id.as_str());
+    assert_eq!(
+        admin_line["route"],
+        "/admin/v1/apps/{app_id}/deletion-records"
+    );
     for secret in [
+        ADMIN_TOKEN,
         key.as_str(),
         "logged-not@example.org",
         "attribute-value-xyz",

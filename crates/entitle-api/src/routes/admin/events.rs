@@ -40,8 +40,12 @@ fn invalid(source: &str, message: &str) -> ApiError {
     ApiError::Invalid(ValidationError::field(source, message))
 }
 
+/// The app a request's path names; its log line names it too (every caller has passed the
+/// admin token check by then).
 pub fn app_id(text: &str) -> ApiResult<AppId> {
-    AppId::parse(text).ok_or_else(|| invalid("app_id", "app_id must be a UUID"))
+    let app = AppId::parse(text).ok_or_else(|| invalid("app_id", "app_id must be a UUID"))?;
+    crate::middleware::note_app(app);
+    Ok(app)
 }
 
 /// Cursors are opaque to clients: `c` + the position of the last event of the previous page.
