@@ -81,7 +81,21 @@ impl Series {
     }
 }
 
+/// The method as a label: HTTP's own methods by name, anything else as `other`, so that a
+/// client inventing methods cannot make series without end (as `unmatched` does for paths).
+fn method_label(method: &str) -> &str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    if KNOWN.contains(&method) {
+        method
+    } else {
+        "other"
+    }
+}
+
 pub fn observe(route: &str, method: &str, status: &str, seconds: f64) {
+    let method = method_label(method);
     SERIES.with(|cell| {
         let mut remembered = cell.borrow_mut();
         if let Some(series) = remembered.iter().find(|s| s.is(route, method, status)) {
@@ -206,5 +220,26 @@ mod tests {
         let latency = LATENCY.with_label_values(&[route, "GET"]);
         assert_eq!(latency.get_sample_count(), 4);
         assert!((latency.get_sample_sum() - 0.010).abs() < 1e-9);
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let route = "/test/invented-methods";
+        for method in ["FOOBAR1", "FOOBAR2", "get"] {
+            observe(route, method, "405", 0.001);
+        }
+        observe(route, "PATCH", "405", 0.001);
+        assert_eq!(
+            REQUESTS.with_label_values(&[route, "other", "405"]).get(),
+            3
+        );
+        assert_eq!(
+            REQUESTS.with_label_values(&[route, "PATCH", "405"]).get(),
+            1
+        );
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&prometheus::gather())
+            .unwrap();
+        assert!(!text.contains("FOOBAR"), "{text}");
     }
 }
