@@ -137,8 +137,32 @@ pub struct CustomAttribute {
     #[schema(pattern = "^[A-Za-z0-9._-]{1,30}$")]
     key: String,
     /// A string of at most 50 characters or a number; `null` or `""` deletes the key.
-    #[schema(value_type = Option<Object>, required = true)]
+    #[schema(schema_with = attribute_value_sent, required = true)]
     value: Option<serde_json::Value>,
+}
+
+/// A custom attribute's value in a request: a string, a number, or `null` (delete the key).
+fn attribute_value_sent() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![
+            Type::String,
+            Type::Number,
+            Type::Null,
+        ]))
+        .description(Some(
+            "A string of at most 50 characters or a number; `null` or `\"\"` deletes the key.",
+        ))
+        .build()
+}
+
+/// A custom attribute's value in a response: a string or a number.
+pub fn attribute_value_stored() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::String, Type::Number]))
+        .description(Some("A string or a number."))
+        .build()
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -36,7 +36,7 @@ pub struct ProfileBody<'a> {
 pub struct CustomAttributeBody<'a> {
     pub key: &'a str,
     /// A string or a number.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::openapi::schemas::attribute_value_stored)]
     pub value: AttributeValueBody<'a>,
 }
 

@@ -68,6 +68,20 @@ async fn the_openapi_document_lists_every_endpoint() {
     ] {
         assert!(operation_ids.contains(&id), "{id}");
     }
+    // A custom attribute's value is a string or a number (and `null` to delete it, when sent).
+    let schemas = &document["components"]["schemas"];
+    for (schema, expected) in [
+        ("CustomAttribute", vec!["string", "number", "null"]),
+        ("CustomAttributeBody", vec!["string", "number"]),
+    ] {
+        let types: Vec<&str> = schemas[schema]["properties"]["value"]["type"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}.value has no list of types"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(types, expected, "{schema}.value");
+    }
     let mut pinned = document.clone();
     pinned["info"]["version"] = Value::String("[version]".into());
     insta::assert_json_snapshot!("openapi", pinned);

@@ -90,8 +90,10 @@ fn summary(job: &DeletionJob) -> Value {
     responses(
         (status = 202, description = "A new job", body = crate::openapi::schemas::DeletionJobSummary),
         (status = 200, description = "The existing job for the same list", body = crate::openapi::schemas::DeletionJobSummary),
-        (status = 400, description = "A bad list", body = crate::error::Envelope),
+        (status = 400, description = "A bad list, or an app id that is not a UUID", body = crate::error::Envelope),
         (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
+        (status = 404, description = "No such app", body = crate::error::Envelope),
+        (status = 413, description = "A body over 1 MiB", body = crate::error::Envelope),
     ),
     security(("adminToken" = []))
 )]
@@ -139,6 +141,7 @@ fn item(item: &JobItem) -> Value {
     ),
     responses(
         (status = 200, description = "The job with per-item results (by position in the submitted list)", body = crate::openapi::schemas::DeletionJobResult),
+        (status = 400, description = "An app id or job id that is not a UUID", body = crate::error::Envelope),
         (status = 404, description = "No such job", body = crate::error::Envelope),
         (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
     ),

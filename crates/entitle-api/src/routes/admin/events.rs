@@ -78,7 +78,7 @@ pub fn decode_cursor(text: &str) -> ApiResult<i64> {
         ("customer_user_id" = Option<String>, Query, description = "Only this user's events"),
         ("event_type" = Option<String>, Query, description = "Only events of this type"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "1 to 500, default 50"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50"),
     ),
     responses(
         (status = 200, description = "One page of events", body = crate::openapi::schemas::EventPage),

@@ -23,7 +23,7 @@ use crate::state::ApiState;
         ("app_id" = String, Path, description = "The app", format = Uuid),
         ("since" = Option<String>, Query, description = "Only deletions at or after this date-time"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
     ),
     responses(
         (status = 200, description = "Oldest first", body = crate::openapi::schemas::DeletionRecordPage),
