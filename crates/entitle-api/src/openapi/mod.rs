@@ -36,6 +36,10 @@ use crate::wire::profile_response::{
         crate::metrics::readyz,
         crate::metrics::render,
         crate::metrics::healthz,
+        serve,
+        docs::page,
+        docs::script,
+        docs::style,
     ),
     components(schemas(
         ProfileEnvelope, ProfileBody, CustomAttributeBody, AccessLevelBody, SubscriptionBody,
@@ -86,6 +90,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// `GET /openapi.json`.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "openapi",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json"))
+)]
 #[allow(clippy::unused_async)]
 pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(document())

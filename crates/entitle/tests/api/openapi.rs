@@ -33,6 +33,11 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("/admin/v1/apps/{app_id}/events", vec!["get"]),
         ("/metrics", vec!["get"]),
         ("/healthz", vec!["get"]),
+        ("/readyz", vec!["get"]),
+        ("/openapi.json", vec!["get"]),
+        ("/docs", vec!["get"]),
+        ("/docs/docs.js", vec!["get"]),
+        ("/docs/docs.css", vec!["get"]),
     ];
     for (path, methods) in expected {
         let item = paths
