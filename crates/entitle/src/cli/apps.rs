@@ -11,13 +11,19 @@ pub async fn create(database_url: &DatabaseUrl, name: &str, json: bool) -> anyho
     anyhow::ensure!(!name.is_empty(), "an app needs a non-empty --name");
     let backend = Backend::open(database_url).await?;
     let (key, secret) = new_key();
+    let key_id = key.key_id;
     let app = backend
         .store()
         .create_app(name, key, Timestamp::now())
         .await;
     backend.close().await;
     let app = app?;
-    let value = json!({ "app_id": app.app_id.to_string(), "secret_key": secret.expose() });
+    // The key's id too: deletion records name it, and `keys revoke` takes it.
+    let value = json!({
+        "app_id": app.app_id.to_string(),
+        "key_id": key_id.to_string(),
+        "secret_key": secret.expose(),
+    });
     print(json, &value, || value.to_string());
     if !json {
         eprintln!("Store the secret key now: it is not shown again.");

@@ -46,6 +46,7 @@ async fn apps_and_keys_from_the_command_line_work_on_a_running_server() {
     let app = json_line(&stdout);
     let app_id = app["app_id"].as_str().unwrap().to_owned();
     let first_key = app["secret_key"].as_str().unwrap().to_owned();
+    let first_key_id = app["key_id"].as_str().unwrap().to_owned();
     assert!(is_secret(&first_key), "{first_key}");
 
     let (ok, stdout, _) = entitle(&url, &["apps", "list", "--json"]);
@@ -99,6 +100,17 @@ async fn apps_and_keys_from_the_command_line_work_on_a_running_server() {
     )
     .await;
     assert_eq!(status, 200);
+
+    // The first key's id, printed by `apps create`, revokes it.
+    let (ok, _, stderr) = entitle(&url, &["keys", "revoke", "--key", &first_key_id]);
+    assert!(ok, "{stderr}");
+    let (status, body) = send(
+        server
+            .request_as(&first_key, Method::GET, PROFILE)
+            .header("adapty-customer-user-id", "cli-user"),
+    )
+    .await;
+    assert_error(status, &body, 401, "not_authenticated");
 
     // The secret is stored only as a hash: it is nowhere in the database file.
     if let entitle::DatabaseUrl::Sqlite(path) = &url {
