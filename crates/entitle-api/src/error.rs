@@ -18,8 +18,8 @@ pub enum ApiError {
     Invalid(ValidationError),
     /// 404 `profile_does_not_exist`.
     ProfileNotFound,
-    /// 413: the body is larger than the limit.
-    PayloadTooLarge,
+    /// 413: the body is larger than the limit (of its route, in bytes).
+    PayloadTooLarge { limit: usize },
     /// 413 for a body declared far larger than the limit: answered before it is read, and the
     /// connection closed rather than drained.
     PayloadTooLargeUnread,
@@ -47,7 +47,7 @@ impl ApiError {
             ApiError::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::PayloadTooLarge | ApiError::PayloadTooLargeUnread => {
+            ApiError::PayloadTooLarge { .. } | ApiError::PayloadTooLargeUnread => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -73,12 +73,17 @@ impl ApiError {
             ApiError::ProfileNotFound => {
                 ("profile_does_not_exist", None, "Profile not found".into())
             }
-            ApiError::PayloadTooLarge | ApiError::PayloadTooLargeUnread => (
+            ApiError::PayloadTooLarge { limit } => (
+                "payload_too_large",
+                None,
+                format!("Request body is larger than {limit} bytes."),
+            ),
+            ApiError::PayloadTooLargeUnread => (
                 "payload_too_large",
                 None,
                 format!(
                     "Request body is larger than {} bytes.",
-                    crate::extract::MAX_BODY_BYTES
+                    crate::middleware::DRAIN_LIMIT
                 ),
             ),
             ApiError::RouteNotFound => ("not_found", None, "Not found.".into()),

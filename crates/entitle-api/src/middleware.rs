@@ -39,12 +39,13 @@ pub async fn around_request(
     let request_id = RequestId::random();
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
+    let body_limit = body_limit(route.as_ref(), &method);
 
     // The deadline covers reading the body too: passed while the body is still awaited, the
     // client is the one late (408); passed after, the server is (503).
     let body_read = AtomicBool::new(false);
     let handled = async {
-        let handling = catch_panic(read_body_then(request, next, &body_read));
+        let handling = catch_panic(read_body_then(request, next, body_limit, &body_read));
         let response = match tokio::time::timeout(limit, handling).await {
             Ok(Ok(response)) => response,
             Ok(Err(panic)) => panic_response(panic),
@@ -89,7 +90,12 @@ pub async fn around_request(
 /// over the limit are read up to [`DRAIN_LIMIT`] and answered 413; past that the connection is
 /// closed. One declared larger than that is answered 413 before any of it is read. A body
 /// known to be empty (a GET's) has nothing to read. `body_read` is set once the body is in.
-async fn read_body_then(request: Request, next: Next, body_read: &AtomicBool) -> Response {
+async fn read_body_then(
+    request: Request,
+    next: Next,
+    limit: usize,
+    body_read: &AtomicBool,
+) -> Response {
     let size = axum::body::HttpBody::size_hint(request.body());
     if size.exact() == Some(0) {
         body_read.store(true, Ordering::Relaxed);
@@ -102,8 +108,8 @@ async fn read_body_then(request: Request, next: Next, body_read: &AtomicBool) ->
     let bytes = axum::body::to_bytes(body, DRAIN_LIMIT).await;
     body_read.store(true, Ordering::Relaxed);
     let bytes = match bytes {
-        Ok(bytes) if bytes.len() <= crate::extract::MAX_BODY_BYTES => bytes,
-        Ok(_) => return ApiError::PayloadTooLarge.into_response(),
+        Ok(bytes) if bytes.len() <= limit => bytes,
+        Ok(_) => return ApiError::PayloadTooLarge { limit }.into_response(),
         // Past the drain limit (or the body broke off): the rest is not read.
         Err(_) => return ApiError::PayloadTooLargeUnread.into_response(),
     };
@@ -113,6 +119,19 @@ async fn read_body_then(request: Request, next: Next, body_read: &AtomicBool) ->
 
 /// Most bytes read from a request whose body is over the limit, before giving up on it.
 pub const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The route whose bodies may be larger than [`crate::extract::MAX_BODY_BYTES`].
+const JOB_ROUTE: &str = "/admin/v1/apps/{app_id}/deletions";
+
+/// The largest body a request to `route` may carry.
+fn body_limit(route: Option<&MatchedPath>, method: &axum::http::Method) -> usize {
+    match route {
+        Some(route) if route.as_str() == JOB_ROUTE && method == axum::http::Method::POST => {
+            crate::extract::MAX_JOB_BODY_BYTES
+        }
+        _ => crate::extract::MAX_BODY_BYTES,
+    }
+}
 
 /// 32 lower-case hex digits, random per request, rendered without allocating.
 struct RequestId([u8; 32]);

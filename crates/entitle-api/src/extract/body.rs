@@ -11,31 +11,33 @@ use crate::error::ApiError;
 /// Largest accepted body (DESIGN.md §3.5).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The body as a JSON object. An empty body is an empty object: Adapty's own recipes create
-/// profiles with no body at all. `Content-Type` is not inspected, so duplicated or missing
-/// content types never stand in the way of a valid body.
-pub struct JsonObject(pub Map<String, Value>);
+/// Largest accepted body of a bulk deletion job: its 10,000 ids may each be a customer user id
+/// of up to 256 bytes, more than [`MAX_BODY_BYTES`] holds.
+pub const MAX_JOB_BODY_BYTES: usize = 3 * 1024 * 1024;
 
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
+/// The body as a JSON object, of at most `LIMIT` bytes. An empty body is an empty object:
+/// Adapty's own recipes create profiles with no body at all. `Content-Type` is not inspected,
+/// so duplicated or missing content types never stand in the way of a valid body.
+pub struct JsonObject<const LIMIT: usize = MAX_BODY_BYTES>(pub Map<String, Value>);
+
+impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for JsonObject<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        let bytes = read_limited(request.into_body()).await?;
+        let bytes = read_limited(request.into_body(), LIMIT).await?;
         parse_object(&bytes).map(JsonObject)
     }
 }
 
-async fn read_limited(body: Body) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|error| {
-            let cause = error.into_inner();
-            if cause.is::<http_body_util::LengthLimitError>() {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::parse("The request body could not be read.")
-            }
-        })
+async fn read_limited(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let cause = error.into_inner();
+        if cause.is::<http_body_util::LengthLimitError>() {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::parse("The request body could not be read.")
+        }
+    })
 }
 
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {

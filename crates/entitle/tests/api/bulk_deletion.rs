@@ -142,6 +142,42 @@ async fn bad_job_requests_are_refused() {
 }
 
 #[tokio::test]
+async fn a_job_of_ten_thousand_of_the_longest_ids_is_taken() {
+    let server = TestServer::start().await;
+    let path = format!("/admin/v1/apps/{}/deletions", server.app_id);
+    // 10,000 customer user ids of the most bytes one may have (256): over 2.5 MB of JSON, more
+    // than the 1 MiB other bodies are held to.
+    let longest: Vec<String> = (0..10_000).map(|i| format!("{i:0>256}")).collect();
+    let (status, answer) = send(
+        server
+            .admin(Method::POST, &path)
+            .json(&json!({ "customer_user_ids": longest })),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let done = wait_until_done(&server, answer["job_id"].as_str().unwrap()).await;
+    assert_eq!(done["counts"]["not_found"], 10_000, "{done}");
+    // Past 3 MiB it is refused, with the envelope.
+    let padding = "x".repeat(3 * 1024 * 1024);
+    let (status, answer) = send(
+        server
+            .admin(Method::POST, &path)
+            .json(&json!({ "customer_user_ids": ["a"], "padding": padding })),
+    )
+    .await;
+    assert_error(status, &answer, 413, "payload_too_large");
+    // Other bodies keep the 1 MiB limit.
+    let padding = "x".repeat(1024 * 1024 + 1);
+    let (status, answer) = send(
+        server
+            .profile(Method::PATCH, "anyone")
+            .json(&json!({ "ignored": padding })),
+    )
+    .await;
+    assert_error(status, &answer, 413, "payload_too_large");
+}
+
+#[tokio::test]
 async fn a_job_survives_a_restart() {
     // A server that records jobs but runs none; the next one (with a runner) finishes it.
     let server = TestServer::start_with(|config| config.worker = None).await;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::events::app_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AdminAuth, JsonObject};
+use crate::extract::{AdminAuth, JsonObject, MAX_JOB_BODY_BYTES};
 use crate::state::ApiState;
 
 /// Most items one job may hold.
@@ -93,7 +93,7 @@ fn summary(job: &DeletionJob) -> Value {
         (status = 400, description = "A bad list, or an app id that is not a UUID", body = crate::error::Envelope),
         (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
         (status = 404, description = "No such app", body = crate::error::Envelope),
-        (status = 413, description = "A body over 1 MiB", body = crate::error::Envelope),
+        (status = 413, description = "A body over 3 MiB", body = crate::error::Envelope),
     ),
     security(("adminToken" = []))
 )]
@@ -101,7 +101,7 @@ pub async fn create(
     State(state): State<ApiState>,
     _: AdminAuth,
     Path(app): Path<String>,
-    JsonObject(body): JsonObject,
+    JsonObject(body): JsonObject<MAX_JOB_BODY_BYTES>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let app = app_id(&app)?;
     let targets = read_targets(&body)?;
