@@ -16,12 +16,8 @@ pub async fn list(
     after: Option<i64>,
     limit: u32,
 ) -> Result<DeletionRecordPage> {
-    let Ok(app_pk) = app_pk(conn, app).await else {
-        return Ok(DeletionRecordPage {
-            records: Vec::new(),
-            next: None,
-        });
-    };
+    // An unknown app is `AppNotFound`, and a failed read an error: neither an empty page.
+    let app_pk = app_pk(conn, app).await?;
     let limit = limit.clamp(1, 1000);
     let rows = sqlx::query(
         "SELECT deletion_seq, deletion_id, deleted_at, deleted_by, deleted_by_kind, profile_hash,

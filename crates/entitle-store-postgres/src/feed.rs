@@ -23,9 +23,8 @@ pub async fn list_events(
         events: Vec::new(),
         next: None,
     };
-    let Ok(app_pk) = app_pk(conn, app).await else {
-        return Ok(empty);
-    };
+    // An unknown app is `AppNotFound`, and a failed read an error: neither an empty page.
+    let app_pk = app_pk(conn, app).await?;
     let profile_id = match (&query.profile_id, &query.customer_user_id) {
         (Some(id), _) => Some(*id),
         (None, Some(cuid)) => {

@@ -17,12 +17,8 @@ pub fn list(
     after: Option<i64>,
     limit: u32,
 ) -> StoreResult<DeletionRecordPage> {
-    let Ok(app_pk) = app_pk(conn, app) else {
-        return Ok(DeletionRecordPage {
-            records: Vec::new(),
-            next: None,
-        });
-    };
+    // An unknown app is `AppNotFound`, and a failed read an error: neither an empty page.
+    let app_pk = app_pk(conn, app)?;
     let limit = limit.clamp(1, 1000);
     let mut statement = conn
         .prepare_cached(

@@ -19,9 +19,8 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
         events: Vec::new(),
         next: None,
     };
-    let Ok(app_pk) = app_pk(conn, app) else {
-        return Ok(empty);
-    };
+    // An unknown app is `AppNotFound`, and a failed read an error: neither an empty page.
+    let app_pk = app_pk(conn, app)?;
     let profile_id = match (&query.profile_id, &query.customer_user_id) {
         (Some(id), _) => Some(*id),
         (None, Some(cuid)) => {

@@ -109,10 +109,7 @@ pub async fn create(
         .store
         .create_deletion_job(app, targets, Timestamp::now())
         .await
-        .map_err(|error| match error {
-            entitle_store::StoreError::AppNotFound => ApiError::RouteNotFound,
-            other => other.into(),
-        })?;
+        .map_err(super::events::unknown_app_not_found)?;
     let status = if created {
         StatusCode::ACCEPTED
     } else {

@@ -48,6 +48,14 @@ pub fn app_id(text: &str) -> ApiResult<AppId> {
     Ok(app)
 }
 
+/// An app the admin API does not know answers 404, as any path that names nothing.
+pub fn unknown_app_not_found(error: entitle_store::StoreError) -> ApiError {
+    match error {
+        entitle_store::StoreError::AppNotFound => ApiError::RouteNotFound,
+        other => other.into(),
+    }
+}
+
 /// Cursors are opaque to clients: `c` + the position of the last event of the previous page.
 pub fn encode_cursor(position: i64) -> String {
     format!("c{position}")
@@ -84,7 +92,7 @@ pub fn decode_cursor(text: &str) -> ApiResult<i64> {
         (status = 200, description = "One page of events", body = crate::openapi::schemas::EventPage),
         (status = 400, description = "A bad parameter", body = crate::error::Envelope),
         (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
-        (status = 404, description = "The admin API is off (no admin token configured)", body = crate::error::Envelope),
+        (status = 404, description = "No such app, or the admin API is off (no admin token configured)", body = crate::error::Envelope),
     ),
     security(("adminToken" = []))
 )]
@@ -128,7 +136,11 @@ pub async fn list(
                 .ok_or_else(|| invalid("limit", "limit must be a whole number from 1 to 500"))?,
         },
     };
-    let page = state.store.list_events(app, query).await?;
+    let page = state
+        .store
+        .list_events(app, query)
+        .await
+        .map_err(unknown_app_not_found)?;
     Ok(Json(render(page)))
 }
 

@@ -9,7 +9,7 @@ use entitle_domain::datetime::Timestamp;
 use entitle_store::DeletedBy;
 use serde_json::{Value, json};
 
-use super::events::{Params, app_id, decode_cursor, encode_cursor};
+use super::events::{Params, app_id, decode_cursor, encode_cursor, unknown_app_not_found};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AdminAuth;
 use crate::state::ApiState;
@@ -29,6 +29,7 @@ use crate::state::ApiState;
         (status = 200, description = "Oldest first", body = crate::openapi::schemas::DeletionRecordPage),
         (status = 400, description = "A bad parameter", body = crate::error::Envelope),
         (status = 401, description = "Missing or wrong admin token", body = crate::error::Envelope),
+        (status = 404, description = "No such app", body = crate::error::Envelope),
     ),
     security(("adminToken" = []))
 )]
@@ -70,7 +71,8 @@ pub async fn list(
     let page = state
         .store
         .list_deletion_records(app, since, after, limit)
-        .await?;
+        .await
+        .map_err(unknown_app_not_found)?;
     let records: Vec<Value> = page
         .records
         .iter()
