@@ -18,11 +18,9 @@ pub enum ApiError {
     Invalid(ValidationError),
     /// 404 `profile_does_not_exist`.
     ProfileNotFound,
-    /// 413: the body is larger than the limit (of its route, in bytes).
-    PayloadTooLarge { limit: usize },
-    /// 413 for a body declared far larger than the limit: answered before it is read, and the
-    /// connection closed rather than drained.
-    PayloadTooLargeUnread,
+    /// 413: the body is larger than its route's limit (in bytes). Unless it was `drained`
+    /// (read to its end) the connection is closed: the rest of it may still be on its way.
+    PayloadTooLarge { limit: usize, drained: bool },
     /// 404 for a path entitle does not serve.
     RouteNotFound,
     /// 405 for a method a path does not support.
@@ -47,9 +45,7 @@ impl ApiError {
             ApiError::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::PayloadTooLarge { .. } | ApiError::PayloadTooLargeUnread => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
@@ -73,18 +69,10 @@ impl ApiError {
             ApiError::ProfileNotFound => {
                 ("profile_does_not_exist", None, "Profile not found".into())
             }
-            ApiError::PayloadTooLarge { limit } => (
+            ApiError::PayloadTooLarge { limit, .. } => (
                 "payload_too_large",
                 None,
                 format!("Request body is larger than {limit} bytes."),
-            ),
-            ApiError::PayloadTooLargeUnread => (
-                "payload_too_large",
-                None,
-                format!(
-                    "Request body is larger than {} bytes.",
-                    crate::middleware::DRAIN_LIMIT
-                ),
             ),
             ApiError::RouteNotFound => ("not_found", None, "Not found.".into()),
             ApiError::MethodNotAllowed => {
@@ -179,7 +167,7 @@ impl IntoResponse for ApiError {
             }
             // The rest of the body may still be on its way: the connection cannot carry
             // another request.
-            ApiError::BodyTimeout | ApiError::PayloadTooLargeUnread => {
+            ApiError::BodyTimeout | ApiError::PayloadTooLarge { drained: false, .. } => {
                 response.headers_mut().insert(
                     axum::http::header::CONNECTION,
                     axum::http::HeaderValue::from_static("close"),

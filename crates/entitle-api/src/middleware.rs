@@ -2,7 +2,6 @@
 //! (method, route, status, latency, request id, app id; never a header value or a body).
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -28,8 +27,8 @@ pub fn note_app(app_id: AppId) {
 /// Everything around a request, in one layer (each layer of its own costs a boxed future and
 /// a clone of the routes per request): the `Request-Id` header, the deadline, a handler's
 /// panic turned into a 500, reading the body, and the request's metrics and log line. Past
-/// the deadline (reading the body included) the client gets a 503 with the error envelope and
-/// the work is dropped (a write not yet committed is rolled back).
+/// the deadline the client gets the error envelope (408 while its body is still awaited, 503
+/// after) and the work is dropped (a write not yet committed is rolled back).
 pub async fn around_request(
     axum::extract::State(limit): axum::extract::State<std::time::Duration>,
     request: Request,
@@ -39,18 +38,15 @@ pub async fn around_request(
     let request_id = RequestId::random();
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
-    let body_limit = body_limit(route.as_ref(), &method);
+    let body_limit = crate::extract::body_limit(route.as_ref(), &method);
 
-    // The deadline covers reading the body too: passed while the body is still awaited, the
-    // client is the one late (408); passed after, the server is (503).
-    let body_read = AtomicBool::new(false);
+    // One deadline for reading the body and handling the request.
+    let deadline = tokio::time::Instant::now() + limit;
     let handled = async {
-        let handling = catch_panic(read_body_then(request, next, body_limit, &body_read));
-        let response = match tokio::time::timeout(limit, handling).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(panic)) => panic_response(panic),
-            Err(_) if body_read.load(Ordering::Relaxed) => ApiError::Timeout.into_response(),
-            Err(_) => ApiError::BodyTimeout.into_response(),
+        let response = match catch_panic(read_body_then(request, next, body_limit, deadline)).await
+        {
+            Ok(response) => response,
+            Err(panic) => panic_response(panic),
         };
         (response, REQUEST_APP.with(Cell::get))
     };
@@ -89,49 +85,56 @@ pub async fn around_request(
 /// (401, 404, 405) still leaves the connection clean for the client's next request. Bodies
 /// over the limit are read up to [`DRAIN_LIMIT`] and answered 413; past that the connection is
 /// closed. One declared larger than that is answered 413 before any of it is read. A body
-/// known to be empty (a GET's) has nothing to read. `body_read` is set once the body is in.
+/// known to be empty (a GET's) has nothing to read.
+///
+/// Both steps end at `deadline`: a body not in by then is the client's lateness (408), a
+/// request still being handled the server's (503).
 async fn read_body_then(
     request: Request,
     next: Next,
     limit: usize,
-    body_read: &AtomicBool,
+    deadline: tokio::time::Instant,
 ) -> Response {
     let size = axum::body::HttpBody::size_hint(request.body());
-    if size.exact() == Some(0) {
-        body_read.store(true, Ordering::Relaxed);
-        return next.run(request).await;
-    }
-    if size.lower() > DRAIN_LIMIT as u64 {
-        return ApiError::PayloadTooLargeUnread.into_response();
-    }
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, DRAIN_LIMIT).await;
-    body_read.store(true, Ordering::Relaxed);
-    let bytes = match bytes {
-        Ok(bytes) if bytes.len() <= limit => bytes,
-        Ok(_) => return ApiError::PayloadTooLarge { limit }.into_response(),
-        // Past the drain limit (or the body broke off): the rest is not read.
-        Err(_) => return ApiError::PayloadTooLargeUnread.into_response(),
+    let request = if size.exact() == Some(0) {
+        request
+    } else if size.lower() > DRAIN_LIMIT as u64 {
+        return ApiError::PayloadTooLarge {
+            limit,
+            drained: false,
+        }
+        .into_response();
+    } else {
+        let (parts, body) = request.into_parts();
+        let read = tokio::time::timeout_at(deadline, axum::body::to_bytes(body, DRAIN_LIMIT));
+        let bytes = match read.await {
+            Err(_) => return ApiError::BodyTimeout.into_response(),
+            Ok(Ok(bytes)) if bytes.len() <= limit => bytes,
+            Ok(Ok(_)) => {
+                return ApiError::PayloadTooLarge {
+                    limit,
+                    drained: true,
+                }
+                .into_response();
+            }
+            // Past the drain limit (or the body broke off): the rest is not read.
+            Ok(Err(_)) => {
+                return ApiError::PayloadTooLarge {
+                    limit,
+                    drained: false,
+                }
+                .into_response();
+            }
+        };
+        Request::from_parts(parts, axum::body::Body::from(bytes))
     };
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+    tokio::time::timeout_at(deadline, next.run(request))
         .await
+        .unwrap_or_else(|_| ApiError::Timeout.into_response())
 }
 
 /// Most bytes read from a request whose body is over the limit, before giving up on it.
 pub const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
-
-/// The route whose bodies may be larger than [`crate::extract::MAX_BODY_BYTES`].
-const JOB_ROUTE: &str = "/admin/v1/apps/{app_id}/deletions";
-
-/// The largest body a request to `route` may carry.
-fn body_limit(route: Option<&MatchedPath>, method: &axum::http::Method) -> usize {
-    match route {
-        Some(route) if route.as_str() == JOB_ROUTE && method == axum::http::Method::POST => {
-            crate::extract::MAX_JOB_BODY_BYTES
-        }
-        _ => crate::extract::MAX_BODY_BYTES,
-    }
-}
 
 /// 32 lower-case hex digits, random per request, rendered without allocating.
 struct RequestId([u8; 32]);
@@ -285,7 +288,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_limit_answers_413_with_the_envelope() {
-        let pieces = vec![vec![b'x'; crate::extract::MAX_BODY_BYTES], vec![b'y'; 1]];
+        let limit = crate::extract::body_limit(None, &axum::http::Method::POST);
+        let pieces = vec![vec![b'x'; limit], vec![b'y'; 1]];
         let (status, has_request_id, body) =
             post_in_pieces(pieces, true, Duration::from_secs(5)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

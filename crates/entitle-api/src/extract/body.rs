@@ -1,8 +1,9 @@
-//! JSON request bodies: at most 1 MiB, parsed before any field is looked at, so malformed JSON
-//! is always `parse_error` and a wrong field is always reported by name.
+//! JSON request bodies: at most 1 MiB (a bulk deletion job's 3 MiB), parsed before any field is
+//! looked at, so malformed JSON is always `parse_error` and a wrong field is always reported by
+//! name.
 
-use axum::body::Body;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::http::Method;
 use entitle_domain::{ErrorCode, ValidationError};
 use serde_json::{Map, Value};
 
@@ -15,29 +16,33 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// of up to 256 bytes, more than [`MAX_BODY_BYTES`] holds.
 pub const MAX_JOB_BODY_BYTES: usize = 3 * 1024 * 1024;
 
-/// The body as a JSON object, of at most `LIMIT` bytes. An empty body is an empty object:
-/// Adapty's own recipes create profiles with no body at all. `Content-Type` is not inspected,
-/// so duplicated or missing content types never stand in the way of a valid body.
-pub struct JsonObject<const LIMIT: usize = MAX_BODY_BYTES>(pub Map<String, Value>);
+/// The route whose bodies may be up to [`MAX_JOB_BODY_BYTES`].
+const JOB_ROUTE: &str = "/admin/v1/apps/{app_id}/deletions";
 
-impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for JsonObject<LIMIT> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        let bytes = read_limited(request.into_body(), LIMIT).await?;
-        parse_object(&bytes).map(JsonObject)
+/// The largest body a request to `route` may carry: the one table of limits, applied by the
+/// request layer (`middleware.rs`) to every request before its handler runs.
+pub fn body_limit(route: Option<&MatchedPath>, method: &Method) -> usize {
+    match route {
+        Some(route) if route.as_str() == JOB_ROUTE && method == Method::POST => MAX_JOB_BODY_BYTES,
+        _ => MAX_BODY_BYTES,
     }
 }
 
-async fn read_limited(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
-        let cause = error.into_inner();
-        if cause.is::<http_body_util::LengthLimitError>() {
-            ApiError::PayloadTooLarge { limit }
-        } else {
-            ApiError::parse("The request body could not be read.")
-        }
-    })
+/// The body as a JSON object. An empty body is an empty object: Adapty's own recipes create
+/// profiles with no body at all. `Content-Type` is not inspected, so duplicated or missing
+/// content types never stand in the way of a valid body.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        // The request layer has read the body and held it to its route's limit already.
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_JOB_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::parse("The request body could not be read."))?;
+        parse_object(&bytes).map(JsonObject)
+    }
 }
 
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {

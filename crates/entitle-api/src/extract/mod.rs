@@ -8,5 +8,5 @@ mod profile_ref;
 
 pub use admin::AdminAuth;
 pub use auth::{Authenticated, PresentedKey};
-pub use body::{JsonObject, MAX_BODY_BYTES, MAX_JOB_BODY_BYTES};
+pub use body::{JsonObject, body_limit};
 pub use profile_ref::{PlatformHeader, ProfileTarget, permitted_message};

@@ -141,28 +141,30 @@ pub struct CustomAttribute {
     value: Option<serde_json::Value>,
 }
 
-/// A custom attribute's value in a request: a string, a number, or `null` (delete the key).
-fn attribute_value_sent() -> utoipa::openapi::schema::Object {
+/// A custom attribute's value: a string or a number, and `null` too when sent.
+fn attribute_value(nullable: bool, description: &str) -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let mut types = vec![Type::String, Type::Number];
+    if nullable {
+        types.push(Type::Null);
+    }
     ObjectBuilder::new()
-        .schema_type(SchemaType::Array(vec![
-            Type::String,
-            Type::Number,
-            Type::Null,
-        ]))
-        .description(Some(
-            "A string of at most 50 characters or a number; `null` or `\"\"` deletes the key.",
-        ))
+        .schema_type(SchemaType::Array(types))
+        .description(Some(description))
         .build()
 }
 
-/// A custom attribute's value in a response: a string or a number.
+/// A custom attribute's value in a request; `null` deletes the key.
+fn attribute_value_sent() -> utoipa::openapi::schema::Object {
+    attribute_value(
+        true,
+        "A string of at most 50 characters or a number; `null` or `\"\"` deletes the key.",
+    )
+}
+
+/// A custom attribute's value in a response.
 pub fn attribute_value_stored() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    ObjectBuilder::new()
-        .schema_type(SchemaType::Array(vec![Type::String, Type::Number]))
-        .description(Some("A string or a number."))
-        .build()
+    attribute_value(false, "A string or a number.")
 }
 
 #[derive(Deserialize, ToSchema)]

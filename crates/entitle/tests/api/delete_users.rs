@@ -99,6 +99,19 @@ async fn by_profile_id_and_failures_are_reported() {
     );
 }
 
+/// Creates a profile for each of `users` on a server with a rate limit, waiting out its 429s.
+async fn create_under_the_limit(server: &TestServer, users: &[String]) {
+    for user in users {
+        loop {
+            let (status, _) = send(server.profile(Method::POST, user)).await;
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_answers_429_and_the_cli_waits_it_out() {
     // 600 requests a minute: 10 a second with a burst of 10.
@@ -135,15 +148,7 @@ async fn the_rate_limit_answers_429_and_the_cli_waits_it_out() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.txt");
     let users: Vec<String> = (0..30).map(|i| format!("limited-{i}")).collect();
-    for user in &users {
-        loop {
-            let (status, _) = send(server.profile(Method::POST, user)).await;
-            if status == 200 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    create_under_the_limit(&server, &users).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     std::fs::write(&file, users.join("\n")).unwrap();
     let started = Instant::now();
@@ -162,15 +167,7 @@ async fn a_run_far_over_the_rate_limit_slows_down_and_still_deletes_everyone() {
     // than a client that counted 429s as failed tries would take.
     let server = TestServer::start_with(|config| config.rate_limit_per_minute = 60).await;
     let users: Vec<String> = (0..12).map(|i| format!("patient-{i}")).collect();
-    for user in &users {
-        loop {
-            let (status, _) = send(server.profile(Method::POST, user)).await;
-            if status == 200 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    create_under_the_limit(&server, &users).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.txt");
     std::fs::write(&file, users.join("\n")).unwrap();

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::events::app_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AdminAuth, JsonObject, MAX_JOB_BODY_BYTES};
+use crate::extract::{AdminAuth, JsonObject};
 use crate::state::ApiState;
 
 /// Most items one job may hold.
@@ -101,7 +101,7 @@ pub async fn create(
     State(state): State<ApiState>,
     _: AdminAuth,
     Path(app): Path<String>,
-    JsonObject(body): JsonObject<MAX_JOB_BODY_BYTES>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let app = app_id(&app)?;
     let targets = read_targets(&body)?;
