@@ -40,6 +40,9 @@ impl Outbox {
     }
 
     pub async fn emit(&mut self, conn: &mut PgConnection, event: NewEvent) -> Result<()> {
+        if event.event_type.is_webhook_only() && !self.anyone_wants(conn, &event).await? {
+            return Ok(());
+        }
         // The position comes from a global sequence: concurrent writers never wait for each
         // other to number their events.
         let seq: i64 = sqlx::query_scalar(
@@ -61,14 +64,14 @@ impl Outbox {
         if !event.forward {
             return Ok(());
         }
-        if self.integrations.is_none() {
-            self.integrations = Some(active_integrations(conn, self.app_pk).await?);
-        }
-        let targets = self.integrations.as_deref().unwrap_or_default();
-        for target in targets
+        let targets: Vec<i64> = self
+            .integrations(conn)
+            .await?
             .iter()
             .filter(|t| t.integration.wants(event.event_type, event.environment))
-        {
+            .map(|t| t.integration_pk)
+            .collect();
+        for integration_pk in targets {
             sqlx::query(
                 "INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk,
                                          status, created_at, next_attempt_at)
@@ -78,12 +81,29 @@ impl Outbox {
             .bind(self.app_pk)
             .bind(event.profile_id.as_uuid())
             .bind(seq)
-            .bind(target.integration_pk)
+            .bind(integration_pk)
             .bind(micros(self.at))
             .execute(&mut *conn)
             .await?;
         }
         Ok(())
+    }
+
+    /// Whether an active integration of the app wants this event.
+    async fn anyone_wants(&mut self, conn: &mut PgConnection, event: &NewEvent) -> Result<bool> {
+        Ok(self
+            .integrations(conn)
+            .await?
+            .iter()
+            .any(|t| t.integration.wants(event.event_type, event.environment)))
+    }
+
+    /// The app's active integrations, read once per request.
+    async fn integrations(&mut self, conn: &mut PgConnection) -> Result<&[IntegrationRow]> {
+        if self.integrations.is_none() {
+            self.integrations = Some(active_integrations(conn, self.app_pk).await?);
+        }
+        Ok(self.integrations.as_deref().unwrap_or_default())
     }
 }
 

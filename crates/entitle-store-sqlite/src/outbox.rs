@@ -43,6 +43,9 @@ impl<'c> Outbox<'c> {
     }
 
     pub fn emit(&mut self, event: NewEvent) -> StoreResult<()> {
+        if event.event_type.is_webhook_only() && !self.anyone_wants(&event)? {
+            return Ok(());
+        }
         let seq: i64 = self
             .conn
             .prepare_cached("UPDATE apps SET next_event_seq = next_event_seq + 1 WHERE app_pk = ?1 RETURNING next_event_seq")
@@ -79,14 +82,13 @@ impl<'c> Outbox<'c> {
         if !event.forward {
             return Ok(());
         }
-        if self.integrations.is_none() {
-            self.integrations = Some(active_integrations(self.conn, self.app_pk)?);
-        }
-        let targets = self.integrations.as_deref().unwrap_or_default();
-        for target in targets
+        let targets: Vec<i64> = self
+            .integrations()?
             .iter()
             .filter(|t| t.integration.wants(event.event_type, event.environment))
-        {
+            .map(|t| t.integration_pk)
+            .collect();
+        for integration_pk in targets {
             self.conn
                 .prepare_cached(
                     "INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk, status, created_at, next_attempt_at)
@@ -98,12 +100,28 @@ impl<'c> Outbox<'c> {
                     self.app_pk,
                     event.profile_id.as_bytes(),
                     seq,
-                    target.integration_pk,
+                    integration_pk,
                     micros(self.at)
                 ])
                 .map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// Whether an active integration of the app wants this event.
+    fn anyone_wants(&mut self, event: &NewEvent) -> StoreResult<bool> {
+        Ok(self
+            .integrations()?
+            .iter()
+            .any(|t| t.integration.wants(event.event_type, event.environment)))
+    }
+
+    /// The app's active integrations, read once per request.
+    fn integrations(&mut self) -> StoreResult<&[IntegrationRow]> {
+        if self.integrations.is_none() {
+            self.integrations = Some(active_integrations(self.conn, self.app_pk)?);
+        }
+        Ok(self.integrations.as_deref().unwrap_or_default())
     }
 }
 

@@ -73,4 +73,12 @@ impl EventType {
             EventType::AccessLevelUpdated | EventType::ProfileDeleted
         )
     }
+
+    /// Events that exist only for a webhook integration which has them enabled (spec §9.1:
+    /// `access_level_updated` "is only created if the webhook integration is configured and
+    /// this event type is enabled"; `profile_deleted` is entitle's, sent only on request).
+    /// Without such an integration they are not created, not even in the event feed.
+    pub fn is_webhook_only(self) -> bool {
+        !self.is_transactional()
+    }
 }

@@ -8,7 +8,8 @@ use super::scenario::Scenario;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Profiles to seed, each with 3 transactions (first purchase, 2 renewals) and their events.
+    /// Profiles to seed, each with 3 transactions (a free trial, its conversion, a renewal in its
+    /// grace period after a billing issue) and their 5 events.
     #[arg(long, default_value_t = 100_000)]
     pub profiles: u64,
     /// Concurrent keep-alive client connections.

@@ -7,12 +7,22 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{
     CustomAttributeChange, CustomAttributeKey, CustomAttributeValue, Email, Patch, ProfilePatch,
 };
-use entitle_domain::purchase::{Environment, Price, PurchaseType, StoreId, Transaction};
+use entitle_domain::purchase::{
+    Environment, Offer, OfferCategory, OfferType, Price, PurchaseType, StoreId, Transaction,
+};
 use entitle_store_sqlite::bench::SeedProfile;
 use serde_json::{Value, json};
 
-/// Transactions seeded per profile: the first purchase and two renewals, all in one chain.
+/// Transactions seeded per profile, all in one chain: a free trial, its conversion to a paid
+/// period, and a renewal whose next charge has already failed (a billing issue, in its grace
+/// period). That makes 5 events with no webhook integration (spec §9.1 creates
+/// `access_level_updated` only for one): `trial_started`, `trial_converted`,
+/// `subscription_renewed`, `billing_issue_detected`, `entered_grace_period`.
 pub const SEEDED_TRANSACTIONS: u32 = 3;
+
+/// The seeded transaction that is the free trial, and the one with the billing issue.
+const TRIAL: u32 = 0;
+const BILLING_ISSUE: u32 = SEEDED_TRANSACTIONS - 1;
 
 const DAY: i64 = 86_400_000_000;
 const PRICE: f64 = 9.99;
@@ -47,9 +57,21 @@ fn period(number: u32, anchor: Timestamp, now: Timestamp) -> (Timestamp, Timesta
     }
 }
 
+/// When the billing issue of the last seeded period was detected, and when its grace period
+/// ends: a day before `anchor`, and 16 days after it (a day past the period's end), so the
+/// profile is in its grace period while the bench runs.
+fn billing_issue(number: u32, anchor: Timestamp) -> Option<(Timestamp, Timestamp)> {
+    (number == BILLING_ISSUE).then(|| (anchor.plus_micros(-DAY), anchor.plus_micros(16 * DAY)))
+}
+
+fn price(number: u32) -> f64 {
+    if number == TRIAL { 0.0 } else { PRICE }
+}
+
 /// Transaction `number` of profile `index`'s chain, as the set-transaction endpoint reads it.
 pub fn transaction(index: u64, number: u32, anchor: Timestamp, now: Timestamp) -> Transaction {
     let (purchased_at, expires_at) = period(number, anchor, now);
+    let billing = billing_issue(number, anchor);
     Transaction {
         purchase_type: PurchaseType::Subscription,
         store: StoreId::parse("app_store").expect("a valid store"),
@@ -61,17 +83,21 @@ pub fn transaction(index: u64, number: u32, anchor: Timestamp, now: Timestamp) -
         price: Price {
             country: "US".to_owned(),
             currency: "USD".to_owned(),
-            value: PRICE,
+            value: price(number),
         },
         purchased_at,
         originally_purchased_at: period(0, anchor, now).0,
         expires_at: Some(expires_at),
         renew_status: true,
         renew_status_changed_at: None,
-        billing_issue_detected_at: None,
-        grace_period_expires_at: None,
+        billing_issue_detected_at: billing.map(|(detected, _)| detected),
+        grace_period_expires_at: billing.map(|(_, grace)| grace),
         variation_id: None,
-        offer: None,
+        offer: (number == TRIAL).then_some(Offer {
+            category: OfferCategory::Introductory,
+            offer_type: OfferType::FreeTrial,
+            id: None,
+        }),
         refunded_at: None,
         cancellation_reason: None,
     }
@@ -80,19 +106,27 @@ pub fn transaction(index: u64, number: u32, anchor: Timestamp, now: Timestamp) -
 /// The same transaction as a set-transaction request body.
 pub fn transaction_body(index: u64, number: u32, anchor: Timestamp, now: Timestamp) -> Value {
     let (purchased_at, expires_at) = period(number, anchor, now);
-    json!({
+    let mut body = json!({
         "purchase_type": "subscription",
         "store": "app_store",
         "environment": "Production",
         "store_product_id": PRODUCT,
         "store_transaction_id": transaction_id(index, number),
         "store_original_transaction_id": transaction_id(index, 0),
-        "price": { "country": "US", "currency": "USD", "value": PRICE },
+        "price": { "country": "US", "currency": "USD", "value": price(number) },
         "purchased_at": purchased_at.to_rfc3339(),
         "originally_purchased_at": period(0, anchor, now).0.to_rfc3339(),
         "expires_at": expires_at.to_rfc3339(),
         "renew_status": true
-    })
+    });
+    if number == TRIAL {
+        body["offer"] = json!({ "category": "introductory", "type": "free_trial", "id": null });
+    }
+    if let Some((detected, grace)) = billing_issue(number, anchor) {
+        body["billing_issue_detected_at"] = detected.to_rfc3339().into();
+        body["grace_period_expires_at"] = grace.to_rfc3339().into();
+    }
+    body
 }
 
 fn email(index: u64) -> String {

@@ -336,8 +336,8 @@ async fn a_seeded_profile_is_what_the_api_would_have_made() {
     let seeded_events = seeded_events["data"].as_array().expect("events").clone();
     assert_eq!(
         seeded_events.len(),
-        6,
-        "started, renewed ×2, access_level_updated ×3"
+        5,
+        "trial started and converted, renewed, billing issue, grace period"
     );
     assert_eq!(
         normalized(&Value::Array(seeded_events)),

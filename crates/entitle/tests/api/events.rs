@@ -1,9 +1,12 @@
 //! Integration events: the exact sequences of spec §9.7, their payloads, and the event feed.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::receiver::Receiver;
 
 fn with(mut body: Value, changes: Value) -> Value {
     for (key, value) in changes.as_object().unwrap() {
@@ -23,6 +26,7 @@ async fn new_events(server: &TestServer, query: &str, before: &mut usize) -> Vec
 #[tokio::test]
 async fn subscription_lifecycle_events() {
     let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
     server.create_profile("subscriber").await;
     let mut seen = 0;
     let first = subscription("s-1", "s-1", &days_from_now(-40), &days_from_now(-10));
@@ -111,6 +115,7 @@ async fn subscription_lifecycle_events() {
 #[tokio::test]
 async fn trial_one_time_grant_and_revoke_events() {
     let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
     server.create_profile("trialist").await;
     let mut seen = 0;
     let trial = with(
@@ -184,6 +189,96 @@ async fn trial_one_time_grant_and_revoke_events() {
     assert_eq!(revoked["cancellation_reason"], "adapty_revoked");
 }
 
+/// Spec §9.1: `access_level_updated` "is only created if the webhook integration is configured
+/// and this event type is enabled": not in the feed without one, and not for an integration
+/// of the other environment or without that type.
+#[tokio::test]
+async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
+    let server = TestServer::start().await;
+    server.create_profile("quiet").await;
+    server
+        .cli(&[
+            "access-levels",
+            "add",
+            "--app",
+            &server.app_id,
+            "--id",
+            "vip",
+        ])
+        .await;
+    let mut seen = 0;
+    let started = days_from_now(-1);
+    let period = |n: i64| {
+        let bought = if n == 0 {
+            started.clone()
+        } else {
+            days_from_now(n - 1)
+        };
+        with(
+            subscription(&format!("q-{n}"), "q-0", &bought, &days_from_now(n + 30)),
+            json!({"originally_purchased_at": started}),
+        )
+    };
+    let (status, body) = server.set_transaction("quiet", &period(0)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_started"]
+    );
+    let (status, _) = send(
+        server
+            .request(Method::POST, GRANT)
+            .header("adapty-customer-user-id", "quiet")
+            .json(&json!({"access_level_id": "vip"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, profile) = send(server.profile(Method::GET, "quiet")).await;
+    assert!(active_levels(&profile).contains(&"vip".to_owned()));
+    assert!(new_events(&server, "", &mut seen).await.is_empty());
+
+    let sandbox_only = Receiver::ok().await;
+    add_webhook(&server, &sandbox_only.url, &["--environment", "sandbox"]).await;
+    let renewals_only = Receiver::ok().await;
+    add_webhook(
+        &server,
+        &renewals_only.url,
+        &["--events", "subscription_renewed"],
+    )
+    .await;
+    let (status, body) = server.set_transaction("quiet", &period(1)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_renewed"]
+    );
+
+    let access_only = Receiver::ok().await;
+    add_webhook(
+        &server,
+        &access_only.url,
+        &["--events", "access_level_updated"],
+    )
+    .await;
+    let (status, body) = server.set_transaction("quiet", &period(2)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_renewed", "access_level_updated"]
+    );
+    let delivered = access_only.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(delivered[0].json["event_type"], "access_level_updated");
+    let renewals = renewals_only.wait_for(2, Duration::from_secs(20)).await;
+    assert!(
+        renewals
+            .iter()
+            .all(|r| r.json["event_type"] == "subscription_renewed")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sandbox_only.received().is_empty());
+    assert_eq!(access_only.received().len(), 1);
+}
+
 #[tokio::test]
 async fn sharing_events_per_policy() {
     for (policy, expected_for_newcomer, expected_for_parent) in
@@ -191,6 +286,7 @@ async fn sharing_events_per_policy() {
     {
         let server = TestServer::start().await;
         server.set_sharing("production", policy).await;
+        let _receiver = server.listen_to_every_event().await;
         let parent = server.create_profile("parent").await;
         let newcomer = server.create_profile("newcomer").await;
         let body = subscription("x-1", "x-1", &days_from_now(-1), &days_from_now(30));
@@ -303,7 +399,7 @@ async fn the_feed_pages_and_filters() {
         }
     }
     let everything = server.feed("").await;
-    assert_eq!(everything.len(), 12);
+    assert_eq!(everything.len(), 6, "started and renewed twice, for each");
     // Newest first, cursor-paged.
     let mut paged = Vec::new();
     let mut cursor: Option<String> = None;
@@ -325,7 +421,7 @@ async fn the_feed_pages_and_filters() {
         }
     }
     assert_eq!(paged, everything);
-    assert_eq!(server.feed("customer_user_id=a").await.len(), 6);
+    assert_eq!(server.feed("customer_user_id=a").await.len(), 3);
     assert_eq!(
         server.feed("event_type=subscription_renewed").await.len(),
         4
@@ -390,6 +486,7 @@ async fn the_admin_api_takes_only_the_admin_token() {
 #[tokio::test]
 async fn a_period_that_ends_is_announced_when_it_ends() {
     let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
     let holder = server.create_profile("short").await;
     let heir = server.create_profile("heir").await;
     let now = entitle_domain::datetime::Timestamp::now();

@@ -11,6 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::receiver::Receiver;
+
 pub const PROFILE: &str = "/api/v2/server-side-api/profile/";
 
 pub struct TestServer {
@@ -334,6 +336,34 @@ impl TestServer {
         ])
         .await;
     }
+
+    /// A real receiver with an integration subscribed to every event of the app. Events that
+    /// exist only for an integration that wants them (`access_level_updated`, spec §9.1) are
+    /// created only while one does.
+    pub async fn listen_to_every_event(&self) -> Receiver {
+        let receiver = Receiver::ok().await;
+        add_webhook(self, &receiver.url, &[]).await;
+        receiver
+    }
+}
+
+/// Adds an integration through the CLI; returns `(integration_id, signing_secret)`.
+pub async fn add_webhook(server: &TestServer, url: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "webhooks",
+        "add",
+        "--app",
+        &server.app_id,
+        "--url",
+        url,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out: Value = serde_json::from_str(server.cli(&args).await.trim()).unwrap();
+    (
+        out["integration_id"].as_str().unwrap().to_owned(),
+        out["signing_secret"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// The ids of the access levels in a profile response that are active now.

@@ -26,25 +26,6 @@ async fn fast_server(retries: u32) -> TestServer {
     .await
 }
 
-/// Adds an integration through the CLI; returns `(integration_id, signing_secret)`.
-async fn add_webhook(server: &TestServer, url: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec![
-        "webhooks",
-        "add",
-        "--app",
-        &server.app_id,
-        "--url",
-        url,
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    let out: Value = serde_json::from_str(server.cli(&args).await.trim()).unwrap();
-    (
-        out["integration_id"].as_str().unwrap().to_owned(),
-        out["signing_secret"].as_str().unwrap().to_owned(),
-    )
-}
-
 fn header<'a>(request: &'a Received, name: &str) -> &'a str {
     request
         .headers
