@@ -23,7 +23,7 @@ pub struct NewEvent {
     pub forward: bool,
 }
 
-/// Collects a request's events; integrations are read once, on the first forwarded event.
+/// Collects a request's events; integrations are read once, when an event first needs them.
 pub struct Outbox {
     app_pk: i64,
     at: Timestamp,

@@ -24,7 +24,7 @@ pub struct NewEvent {
     pub forward: bool,
 }
 
-/// Collects a request's events; integrations are read once, on the first event.
+/// Collects a request's events; integrations are read once, when an event first needs them.
 pub struct Outbox<'c> {
     conn: &'c Connection,
     app_pk: i64,

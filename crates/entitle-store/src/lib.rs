@@ -181,8 +181,9 @@ pub trait DeliveryStore: Send + Sync {
 
     /// Announces subscriptions whose period (or grace period) has ended by `now` with no newer
     /// transaction: `subscription_expired` / `trial_expired` for the parent and
-    /// `access_level_updated` for every profile that held the access. Each chain's end is
-    /// announced once; returns how many chains were announced (at most `limit`).
+    /// `access_level_updated` for every profile that held the access (created only while an
+    /// integration wants it, as every `access_level_updated`). Each chain's end is announced
+    /// once; returns how many chains were announced (at most `limit`).
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
 }
 

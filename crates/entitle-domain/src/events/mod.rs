@@ -79,6 +79,9 @@ impl EventType {
     /// this event type is enabled"; `profile_deleted` is entitle's, sent only on request).
     /// Without such an integration they are not created, not even in the event feed.
     pub fn is_webhook_only(self) -> bool {
-        !self.is_transactional()
+        matches!(
+            self,
+            EventType::AccessLevelUpdated | EventType::ProfileDeleted
+        )
     }
 }

@@ -71,7 +71,8 @@ fn forward(profile: &Profile) -> bool {
 
 /// The events of a set-transaction: the reissued history of a reattached chain, the
 /// transaction's own events for the chain's parent, and `access_level_updated` for every
-/// touched profile whose access changed.
+/// touched profile whose access changed. Planned, not necessarily created: the stores drop
+/// the webhook-only ones no integration wants ([`EventType::is_webhook_only`]).
 pub fn plan_store_event(
     input: &StoreEvent<'_>,
     new_id: &mut dyn FnMut() -> uuid::Uuid,
@@ -185,7 +186,8 @@ pub fn plan_access_events(
 }
 
 /// The events of a subscription period that ended with no newer transaction: the expiry for
-/// the parent, and `access_level_updated` for each holder whose access the end took away.
+/// the parent, and `access_level_updated` for each holder whose access the end took away
+/// (created only while an integration wants it).
 pub fn plan_expiry(
     chain: &Chain,
     ownership: &ChainOwnership,

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 /// `subscription_renewed`, `billing_issue_detected`, `entered_grace_period`.
 pub const SEEDED_TRANSACTIONS: u32 = 3;
 
+/// The events those transactions make.
+pub const SEEDED_EVENTS: usize = 5;
+
 /// The seeded transaction that is the free trial, and the one with the billing issue.
 const TRIAL: u32 = 0;
 const BILLING_ISSUE: u32 = SEEDED_TRANSACTIONS - 1;

@@ -11,7 +11,7 @@ use anyhow::Context;
 use entitle_domain::CustomerUserId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::resolve::ProfileRef;
-use entitle_store::{Store, StoreError};
+use entitle_store::{EventQuery, Store, StoreError};
 use entitle_store_sqlite::bench::copy_database;
 
 use super::plan;
@@ -73,10 +73,30 @@ async fn find_app(store: &dyn Store, profiles: u64) -> anyhow::Result<(BenchApp,
             CustomerUserId::parse(&plan::customer_user_id(index)).expect("a valid id"),
         )
     };
-    store
+    let last = store
         .get_profile(app.app_id, named(profiles - 1))
         .await
         .with_context(|| format!("seeded profile {} is missing", profiles - 1))?;
+    // A file seeded by an older bench holds profiles of another shape (until session 11, six
+    // events each): measuring it beside a fresh one would compare different workloads.
+    let events = store
+        .list_events(
+            app.app_id,
+            EventQuery {
+                profile_id: Some(last.profile_id),
+                limit: 100,
+                ..EventQuery::default()
+            },
+        )
+        .await?
+        .events
+        .len();
+    anyhow::ensure!(
+        events == plan::SEEDED_EVENTS,
+        "its profiles have {events} events each where this bench seeds {}: it was seeded by \
+         another version of the bench; seed it again",
+        plan::SEEDED_EVENTS
+    );
     match store.get_profile(app.app_id, named(profiles)).await {
         Err(StoreError::ProfileNotFound) => {}
         Ok(_) => anyhow::bail!("it holds more than {profiles} seeded profiles"),

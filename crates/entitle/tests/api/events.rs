@@ -235,6 +235,16 @@ async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
     assert_eq!(status, 200);
     let (_, profile) = send(server.profile(Method::GET, "quiet")).await;
     assert!(active_levels(&profile).contains(&"vip".to_owned()));
+    let (status, _) = send(
+        server
+            .request(Method::POST, REVOKE)
+            .header("adapty-customer-user-id", "quiet")
+            .json(&json!({"access_level_id": "vip"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, profile) = send(server.profile(Method::GET, "quiet")).await;
+    assert!(!active_levels(&profile).contains(&"vip".to_owned()));
     assert!(new_events(&server, "", &mut seen).await.is_empty());
 
     let sandbox_only = Receiver::ok().await;
@@ -254,7 +264,7 @@ async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
     );
 
     let access_only = Receiver::ok().await;
-    add_webhook(
+    let (access_integration, _) = add_webhook(
         &server,
         &access_only.url,
         &["--events", "access_level_updated"],
@@ -277,6 +287,17 @@ async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(sandbox_only.received().is_empty());
     assert_eq!(access_only.received().len(), 1);
+
+    // Once that integration is removed, none again.
+    server
+        .cli(&["webhooks", "remove", "--integration", &access_integration])
+        .await;
+    let (status, body) = server.set_transaction("quiet", &period(3)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_renewed"]
+    );
 }
 
 #[tokio::test]
