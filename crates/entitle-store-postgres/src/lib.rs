@@ -21,6 +21,7 @@ mod migrations;
 mod operations;
 mod outbox;
 mod overrides;
+mod planning;
 mod profiles;
 mod purchases;
 mod store;
@@ -36,6 +37,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::error::db_error;
+pub use crate::planning::Planning;
 use crate::transact::Mode;
 
 /// Settings of the PostgreSQL backend.
@@ -112,12 +114,26 @@ impl PgStore {
             .min_connections(0)
             .idle_timeout(Duration::from_secs(60))
             .acquire_timeout(config.acquire_timeout)
+            .after_connect(|conn, _| Box::pin(planning::plan_for_the_server(conn)))
             .connect_with(config.connect_options()?)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         let store = Self { pool };
         store.migrate().await?;
+        if !store.planning().await?.autovacuum {
+            tracing::warn!(
+                "PostgreSQL runs with autovacuum off: entitle plans every statement afresh so \
+                 that lookups stay index scans as tables grow; turn autovacuum on to keep \
+                 table statistics and cached plans"
+            );
+        }
         Ok(store)
+    }
+
+    /// How this store's connections plan their statements (`planning.rs`).
+    pub async fn planning(&self) -> StoreResult<Planning> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        planning::read(&mut conn).await.map_err(db_error)
     }
 
     async fn migrate(&self) -> StoreResult<()> {

@@ -1,5 +1,6 @@
 //! Work shared through leases on one PostgreSQL database: two bulk-deletion runners claiming
-//! from the same job delete every item exactly once and finish the job once.
+//! from the same job delete every item exactly once and finish the job once. And how the
+//! store's connections plan their statements on the server at hand.
 //!
 //! Needs PostgreSQL (`ENTITLE_TEST_POSTGRES_URL`, default the local server); `scripts/test`
 //! starts it.
@@ -143,6 +144,26 @@ async fn two_runners_share_a_job_and_delete_each_item_once() {
         .unwrap();
     assert_eq!(records.records.len(), 40, "one record per deleted profile");
 
+    store.close().await;
+    database.drop().await;
+}
+
+/// On a server without autovacuum the store's connections plan each statement afresh: a
+/// generic plan made while the tables were small would scan them whole for good. With
+/// autovacuum, PostgreSQL's default stands.
+#[tokio::test]
+async fn connections_plan_afresh_where_autovacuum_is_off() {
+    let (database, url) = Database::create().await;
+    let store = PgStore::open(PgConfig::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let planning = store.planning().await.unwrap();
+    let expected = if planning.autovacuum {
+        "auto"
+    } else {
+        "force_custom_plan"
+    };
+    assert_eq!(planning.plan_cache_mode, expected, "{planning:?}");
     store.close().await;
     database.drop().await;
 }
