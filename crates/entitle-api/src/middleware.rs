@@ -95,36 +95,21 @@ async fn read_body_then(
     limit: usize,
     deadline: tokio::time::Instant,
 ) -> Response {
+    let too_large = |drained| ApiError::PayloadTooLarge { limit, drained }.into_response();
     let size = axum::body::HttpBody::size_hint(request.body());
     let request = if size.exact() == Some(0) {
         request
     } else if size.lower() > DRAIN_LIMIT as u64 {
-        return ApiError::PayloadTooLarge {
-            limit,
-            drained: false,
-        }
-        .into_response();
+        return too_large(false);
     } else {
         let (parts, body) = request.into_parts();
         let read = tokio::time::timeout_at(deadline, axum::body::to_bytes(body, DRAIN_LIMIT));
         let bytes = match read.await {
             Err(_) => return ApiError::BodyTimeout.into_response(),
             Ok(Ok(bytes)) if bytes.len() <= limit => bytes,
-            Ok(Ok(_)) => {
-                return ApiError::PayloadTooLarge {
-                    limit,
-                    drained: true,
-                }
-                .into_response();
-            }
+            Ok(Ok(_)) => return too_large(true),
             // Past the drain limit (or the body broke off): the rest is not read.
-            Ok(Err(_)) => {
-                return ApiError::PayloadTooLarge {
-                    limit,
-                    drained: false,
-                }
-                .into_response();
-            }
+            Ok(Err(_)) => return too_large(false),
         };
         Request::from_parts(parts, axum::body::Body::from(bytes))
     };

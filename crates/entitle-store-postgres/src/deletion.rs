@@ -114,24 +114,14 @@ async fn record_deletion(
     Ok(())
 }
 
-/// `profile_deleted` (an entitle extension, with no personal data) for the integrations that
-/// subscribed to it.
+/// `profile_deleted` (an entitle extension, with no personal data), created by the outbox only
+/// for the integrations that subscribed to it.
 async fn announce_deletion(
     conn: &mut PgConnection,
     app: AppId,
     app_pk: i64,
     report: &DeletionReport,
 ) -> Result<()> {
-    let subscribed = crate::integrations::active_integrations(conn, app_pk)
-        .await?
-        .iter()
-        .any(|row| {
-            row.integration
-                .wants(EventType::ProfileDeleted, Environment::Production)
-        });
-    if !subscribed {
-        return Ok(());
-    }
     let event_id = uuid::Uuid::new_v4();
     Outbox::new(app_pk, report.deleted_at)
         .emit(

@@ -4,18 +4,13 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::EventType;
 use entitle_domain::purchase::Environment;
 use entitle_domain::{AppId, IntegrationId};
-use entitle_store::{Integration, StoreError};
+use entitle_store::{Integration, IntegrationRow, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::app_pk;
 use crate::codec::{micros, timestamp};
 use crate::error::{Error, Result};
-
-pub struct IntegrationRow {
-    pub integration_pk: i64,
-    pub integration: Integration,
-}
 
 const COLUMNS: &str = "i.integration_pk, i.integration_id, a.app_id, i.url, i.authorization_header,
                        i.environment, i.event_types, i.signing_secret, i.created_at";

@@ -5,11 +5,12 @@ use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{EventType, PlannedEvent};
 use entitle_domain::purchase::Environment;
+use entitle_store::{IntegrationRow, wanting};
 use sqlx::PgConnection;
 
 use crate::codec::micros;
 use crate::error::Result;
-use crate::integrations::{IntegrationRow, active_integrations};
+use crate::integrations::active_integrations;
 
 /// One event to write.
 pub struct NewEvent {
@@ -23,7 +24,7 @@ pub struct NewEvent {
     pub forward: bool,
 }
 
-/// Collects a request's events; integrations are read once, when an event first needs them.
+/// Collects a request's events; the app's integrations are read once, on the first event.
 pub struct Outbox {
     app_pk: i64,
     at: Timestamp,
@@ -40,7 +41,8 @@ impl Outbox {
     }
 
     pub async fn emit(&mut self, conn: &mut PgConnection, event: NewEvent) -> Result<()> {
-        if event.event_type.is_webhook_only() && !self.anyone_wants(conn, &event).await? {
+        let targets = self.targets(conn, &event).await?;
+        if event.event_type.is_webhook_only() && targets.is_empty() {
             return Ok(());
         }
         // The position comes from a global sequence: concurrent writers never wait for each
@@ -64,13 +66,6 @@ impl Outbox {
         if !event.forward {
             return Ok(());
         }
-        let targets: Vec<i64> = self
-            .integrations(conn)
-            .await?
-            .iter()
-            .filter(|t| t.integration.wants(event.event_type, event.environment))
-            .map(|t| t.integration_pk)
-            .collect();
         for integration_pk in targets {
             sqlx::query(
                 "INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk,
@@ -89,21 +84,13 @@ impl Outbox {
         Ok(())
     }
 
-    /// Whether an active integration of the app wants this event.
-    async fn anyone_wants(&mut self, conn: &mut PgConnection, event: &NewEvent) -> Result<bool> {
-        Ok(self
-            .integrations(conn)
-            .await?
-            .iter()
-            .any(|t| t.integration.wants(event.event_type, event.environment)))
-    }
-
-    /// The app's active integrations, read once per request.
-    async fn integrations(&mut self, conn: &mut PgConnection) -> Result<&[IntegrationRow]> {
+    /// The active integrations of the app that want this event (read once per request).
+    async fn targets(&mut self, conn: &mut PgConnection, event: &NewEvent) -> Result<Vec<i64>> {
         if self.integrations.is_none() {
             self.integrations = Some(active_integrations(conn, self.app_pk).await?);
         }
-        Ok(self.integrations.as_deref().unwrap_or_default())
+        let rows = self.integrations.as_deref().unwrap_or_default();
+        Ok(wanting(rows, event.event_type, event.environment))
     }
 }
 

@@ -4,16 +4,11 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::EventType;
 use entitle_domain::purchase::Environment;
 use entitle_domain::{AppId, IntegrationId};
-use entitle_store::{Integration, StoreError, StoreResult};
+use entitle_store::{Integration, IntegrationRow, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 
 use crate::apps::app_pk;
 use crate::codec::{backend, micros, timestamp, uuid_column};
-
-pub struct IntegrationRow {
-    pub integration_pk: i64,
-    pub integration: Integration,
-}
 
 const COLUMNS: &str =
     "i.integration_pk, i.integration_id, a.app_id, i.url, i.authorization, i.environment,

@@ -5,12 +5,12 @@ use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::EventType;
 use entitle_domain::purchase::Environment;
-use entitle_store::StoreResult;
+use entitle_store::{IntegrationRow, StoreResult, wanting};
 use rusqlite::{Connection, params};
 
 use crate::codec::{self, backend, micros};
 use crate::documents;
-use crate::integrations::{IntegrationRow, active_integrations};
+use crate::integrations::active_integrations;
 
 /// One event to write.
 pub struct NewEvent {
@@ -24,7 +24,7 @@ pub struct NewEvent {
     pub forward: bool,
 }
 
-/// Collects a request's events; integrations are read once, when an event first needs them.
+/// Collects a request's events; the app's integrations are read once, on the first event.
 pub struct Outbox<'c> {
     conn: &'c Connection,
     app_pk: i64,
@@ -43,7 +43,8 @@ impl<'c> Outbox<'c> {
     }
 
     pub fn emit(&mut self, event: NewEvent) -> StoreResult<()> {
-        if event.event_type.is_webhook_only() && !self.anyone_wants(&event)? {
+        let targets = self.targets(&event)?;
+        if event.event_type.is_webhook_only() && targets.is_empty() {
             return Ok(());
         }
         let seq: i64 = self
@@ -82,12 +83,6 @@ impl<'c> Outbox<'c> {
         if !event.forward {
             return Ok(());
         }
-        let targets: Vec<i64> = self
-            .integrations()?
-            .iter()
-            .filter(|t| t.integration.wants(event.event_type, event.environment))
-            .map(|t| t.integration_pk)
-            .collect();
         for integration_pk in targets {
             self.conn
                 .prepare_cached(
@@ -108,20 +103,13 @@ impl<'c> Outbox<'c> {
         Ok(())
     }
 
-    /// Whether an active integration of the app wants this event.
-    fn anyone_wants(&mut self, event: &NewEvent) -> StoreResult<bool> {
-        Ok(self
-            .integrations()?
-            .iter()
-            .any(|t| t.integration.wants(event.event_type, event.environment)))
-    }
-
-    /// The app's active integrations, read once per request.
-    fn integrations(&mut self) -> StoreResult<&[IntegrationRow]> {
+    /// The active integrations of the app that want this event (read once per request).
+    fn targets(&mut self, event: &NewEvent) -> StoreResult<Vec<i64>> {
         if self.integrations.is_none() {
             self.integrations = Some(active_integrations(self.conn, self.app_pk)?);
         }
-        Ok(self.integrations.as_deref().unwrap_or_default())
+        let rows = self.integrations.as_deref().unwrap_or_default();
+        Ok(wanting(rows, event.event_type, event.environment))
     }
 }
 

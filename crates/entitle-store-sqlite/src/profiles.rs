@@ -390,23 +390,14 @@ pub fn load(conn: &Connection, app: AppId, app_pk: i64, id: ProfileId) -> StoreR
     to_profile(app, row)
 }
 
-/// `profile_deleted` (an entitle extension, with no personal data) for the integrations that
-/// subscribed to it.
+/// `profile_deleted` (an entitle extension, with no personal data), created by the outbox only
+/// for the integrations that subscribed to it.
 fn announce_deletion(
     conn: &Connection,
     app: AppId,
     app_pk: i64,
     report: &DeletionReport,
 ) -> StoreResult<()> {
-    let subscribed = crate::integrations::active_integrations(conn, app_pk)?
-        .iter()
-        .any(|row| {
-            row.integration
-                .wants(EventType::ProfileDeleted, Environment::Production)
-        });
-    if !subscribed {
-        return Ok(());
-    }
     let event_id = uuid::Uuid::new_v4();
     Outbox::new(conn, app_pk, report.deleted_at).emit(NewEvent {
         profile_id: report.profile_id,

@@ -46,6 +46,26 @@ impl Integration {
     }
 }
 
+/// An active integration as a store reads it: with the store's own key for it, which its
+/// deliveries refer to.
+pub struct IntegrationRow {
+    pub integration_pk: i64,
+    pub integration: Integration,
+}
+
+/// The keys of the integrations among `rows` that want an event of this type and environment:
+/// where its deliveries go, and (for a webhook-only type) whether it is created at all.
+pub fn wanting(
+    rows: &[IntegrationRow],
+    event_type: EventType,
+    environment: Environment,
+) -> Vec<i64> {
+    rows.iter()
+        .filter(|row| row.integration.wants(event_type, environment))
+        .map(|row| row.integration_pk)
+        .collect()
+}
+
 /// What the feed can be filtered by.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {

@@ -288,8 +288,13 @@ impl TestServer {
 
     /// Sends a transaction for `cuid` and returns the response.
     pub async fn set_transaction(&self, cuid: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_for(SET_TRANSACTION, cuid, body).await
+    }
+
+    /// POSTs `body` to `path` (a grant, a revoke, a transaction) for `cuid`.
+    pub async fn post_for(&self, path: &str, cuid: &str, body: &Value) -> (StatusCode, Value) {
         send(
-            self.request(Method::POST, SET_TRANSACTION)
+            self.request(Method::POST, path)
                 .header("adapty-customer-user-id", cuid)
                 .json(body),
         )
@@ -321,6 +326,12 @@ impl TestServer {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Defines access level `id` in the app through the CLI.
+    pub async fn add_access_level(&self, id: &str) {
+        self.cli(&["access-levels", "add", "--app", &self.app_id, "--id", id])
+            .await;
+    }
+
     /// Sets the app's sharing policy for `environment` (`production` or `sandbox`) through the
     /// CLI.
     pub async fn set_sharing(&self, environment: &str, policy: &str) {
@@ -341,9 +352,15 @@ impl TestServer {
     /// exist only for an integration that wants them (`access_level_updated`, spec §9.1) are
     /// created only while one does.
     pub async fn listen_to_every_event(&self) -> Receiver {
+        self.listen(&[]).await.0
+    }
+
+    /// A real receiver with an integration added for it (`extra`: `webhooks add` options);
+    /// returns the receiver and the integration's id.
+    pub async fn listen(&self, extra: &[&str]) -> (Receiver, String) {
         let receiver = Receiver::ok().await;
-        add_webhook(self, &receiver.url, &[]).await;
-        receiver
+        let (integration, _) = add_webhook(self, &receiver.url, extra).await;
+        (receiver, integration)
     }
 }
 

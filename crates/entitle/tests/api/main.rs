@@ -14,6 +14,7 @@ mod crash;
 mod delete_users;
 mod erasure;
 mod events;
+mod feed;
 mod headers;
 mod hostile;
 mod isolation;

@@ -133,16 +133,7 @@ async fn renewals_and_updates_in_place() {
 async fn products_map_to_access_levels_without_a_restart() {
     let server = TestServer::start().await;
     server.create_profile("mapped").await;
-    server
-        .cli(&[
-            "access-levels",
-            "add",
-            "--app",
-            &server.app_id,
-            "--id",
-            "pro",
-        ])
-        .await;
+    server.add_access_level("pro").await;
     server
         .cli(&[
             "products",
@@ -408,22 +399,9 @@ async fn every_transaction_rule_is_enforced() {
 async fn grant_and_revoke() {
     let server = TestServer::start().await;
     let profile_id = server.create_profile("granted").await;
-    let grant = |body: Value| {
-        send(
-            server
-                .request(Method::POST, GRANT)
-                .header("adapty-customer-user-id", "granted")
-                .json(&body),
-        )
-    };
-    let revoke = |body: Value| {
-        send(
-            server
-                .request(Method::POST, REVOKE)
-                .header("adapty-customer-user-id", "granted")
-                .json(&body),
-        )
-    };
+    let api = &server;
+    let grant = |body: Value| async move { api.post_for(GRANT, "granted", &body).await };
+    let revoke = |body: Value| async move { api.post_for(REVOKE, "granted", &body).await };
 
     let (status, answer) = grant(json!({"access_level_id": "gold"})).await;
     assert_error(status, &answer, 400, "paid_access_level_does_not_exist");

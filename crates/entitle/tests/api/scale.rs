@@ -168,8 +168,7 @@ async fn concurrent_purchases_through_two_nodes_keep_every_shared_view_complete(
     let one = TestServer::start().await;
     let two = one.sibling(|_| {}).await;
     for (level, product) in [("gold", "gold.monthly"), ("silver", "silver.monthly")] {
-        one.cli(&["access-levels", "add", "--app", &one.app_id, "--id", level])
-            .await;
+        one.add_access_level(level).await;
         one.cli(&[
             "products",
             "set",

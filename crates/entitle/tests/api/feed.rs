@@ -1,0 +1,253 @@
+//! The event feed: which events are created at all (spec §9.1), what their payloads carry,
+//! and reading the feed through the admin API (paging, filters, its own token).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// `body` with the top-level fields of `changes` set.
+pub fn with(mut body: Value, changes: Value) -> Value {
+    for (key, value) in changes.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    body
+}
+
+/// The event types added to the feed since `before`, oldest first.
+pub async fn new_events(server: &TestServer, query: &str, before: &mut usize) -> Vec<String> {
+    let all = server.event_types(query).await;
+    let added = all[*before..].to_vec();
+    *before = all.len();
+    added
+}
+
+/// Sends `transaction` for `quiet` and returns the event types it added to the feed.
+async fn events_of(server: &TestServer, transaction: &Value, seen: &mut usize) -> Vec<String> {
+    let (status, body) = server.set_transaction("quiet", transaction).await;
+    assert_eq!(status, 200, "{body}");
+    new_events(server, "", seen).await
+}
+
+/// Spec §9.1: `access_level_updated` "is only created if the webhook integration is configured
+/// and this event type is enabled": not in the feed without one, and not for an integration
+/// of the other environment or without that type.
+#[tokio::test]
+async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
+    let server = TestServer::start().await;
+    server.create_profile("quiet").await;
+    server.add_access_level("vip").await;
+    let mut seen = 0;
+    let started = days_from_now(-1);
+    let period = |n: i64| {
+        let bought = if n == 0 {
+            started.clone()
+        } else {
+            days_from_now(n - 1)
+        };
+        with(
+            subscription(&format!("q-{n}"), "q-0", &bought, &days_from_now(n + 30)),
+            json!({"originally_purchased_at": started}),
+        )
+    };
+    assert_eq!(
+        events_of(&server, &period(0), &mut seen).await,
+        ["subscription_started"]
+    );
+    let vip = json!({"access_level_id": "vip"});
+    let (status, _) = server.post_for(GRANT, "quiet", &vip).await;
+    assert_eq!(status, 200);
+    let (_, profile) = send(server.profile(Method::GET, "quiet")).await;
+    assert!(active_levels(&profile).contains(&"vip".to_owned()));
+    let (status, _) = server.post_for(REVOKE, "quiet", &vip).await;
+    assert_eq!(status, 200);
+    let (_, profile) = send(server.profile(Method::GET, "quiet")).await;
+    assert!(!active_levels(&profile).contains(&"vip".to_owned()));
+    assert!(new_events(&server, "", &mut seen).await.is_empty());
+
+    let (sandbox_only, _) = server.listen(&["--environment", "sandbox"]).await;
+    let (renewals_only, _) = server.listen(&["--events", "subscription_renewed"]).await;
+    assert_eq!(
+        events_of(&server, &period(1), &mut seen).await,
+        ["subscription_renewed"]
+    );
+
+    let (access_only, access_integration) =
+        server.listen(&["--events", "access_level_updated"]).await;
+    assert_eq!(
+        events_of(&server, &period(2), &mut seen).await,
+        ["subscription_renewed", "access_level_updated"]
+    );
+    let delivered = access_only.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(delivered[0].json["event_type"], "access_level_updated");
+    let renewals = renewals_only.wait_for(2, Duration::from_secs(20)).await;
+    assert!(
+        renewals
+            .iter()
+            .all(|r| r.json["event_type"] == "subscription_renewed")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sandbox_only.received().is_empty());
+    assert_eq!(access_only.received().len(), 1);
+
+    // Once that integration is removed, none again.
+    server
+        .cli(&["webhooks", "remove", "--integration", &access_integration])
+        .await;
+    assert_eq!(
+        events_of(&server, &period(3), &mut seen).await,
+        ["subscription_renewed"]
+    );
+}
+
+#[tokio::test]
+async fn payloads_carry_the_documented_fields() {
+    let server = TestServer::start().await;
+    send(server.profile(Method::POST, "payload").json(&json!({
+        "email": "payload@example.org",
+        "custom_attributes": [{"key": "tier", "value": "gold"}]
+    })))
+    .await;
+    server
+        .set_transaction(
+            "payload",
+            &subscription("p-1", "p-1", "2026-01-10T12:00:00Z", "2099-02-10T12:00:00Z"),
+        )
+        .await;
+    let feed = server.feed("event_type=subscription_started").await;
+    assert_eq!(feed.len(), 1);
+    let event = &feed[0];
+    let payload = &event["payload"];
+    assert_eq!(payload["event_type"], "subscription_started");
+    assert_eq!(payload["customer_user_id"], "payload");
+    assert_eq!(payload["email"], "payload@example.org");
+    assert_eq!(payload["event_api_version"], 1);
+    assert_eq!(payload["event_datetime"], "2026-01-10T12:00:00.000000+0000");
+    assert_eq!(payload["user_attributes"], json!({"tier": "gold"}));
+    assert_eq!(payload["reissued"], false);
+    let properties = &payload["event_properties"];
+    assert_eq!(properties["profile_event_id"], event["profile_event_id"]);
+    assert_eq!(properties["transaction_id"], "p-1");
+    assert_eq!(properties["original_transaction_id"], "p-1");
+    assert_eq!(properties["vendor_product_id"], "pro.monthly");
+    assert_eq!(properties["store"], "app_store");
+    assert_eq!(properties["environment"], "Production");
+    assert_eq!(properties["price_local"], 9.99);
+    assert_eq!(properties["currency"], "USD");
+    assert_eq!(
+        properties["subscription_expires_at"],
+        "2099-02-10T12:00:00.000000+0000"
+    );
+    assert_eq!(properties["profile_has_access_level"], true);
+    // Every event id is unique.
+    let all = server.feed("").await;
+    let mut ids: Vec<_> = all
+        .iter()
+        .map(|e| e["profile_event_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len());
+}
+
+#[tokio::test]
+async fn the_feed_pages_and_filters() {
+    let server = TestServer::start().await;
+    for user in ["a", "b"] {
+        server.create_profile(user).await;
+        for i in 0..3 {
+            let body = subscription(
+                &format!("{user}-{i}"),
+                &format!("{user}-0"),
+                &days_from_now(i * 30 - 60),
+                &days_from_now(i * 30 - 30),
+            );
+            server.set_transaction(user, &body).await;
+        }
+    }
+    let everything = server.feed("").await;
+    assert_eq!(everything.len(), 6, "started and renewed twice, for each");
+    // Newest first, cursor-paged.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("limit=5&cursor={c}"),
+            None => "limit=5".to_owned(),
+        };
+        let (status, page) = send(server.admin(
+            Method::GET,
+            &format!("/admin/v1/apps/{}/events?{query}", server.app_id),
+        ))
+        .await;
+        assert_eq!(status, 200);
+        paged.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, everything);
+    assert_eq!(server.feed("customer_user_id=a").await.len(), 3);
+    assert_eq!(
+        server.feed("event_type=subscription_renewed").await.len(),
+        4
+    );
+    assert_eq!(server.feed("customer_user_id=nobody").await.len(), 0);
+
+    for bad in [
+        "limit=0",
+        "limit=x",
+        "cursor=zzz",
+        "event_type=party",
+        "profile_id=nope",
+    ] {
+        let (status, body) = send(server.admin(
+            Method::GET,
+            &format!("/admin/v1/apps/{}/events?{bad}", server.app_id),
+        ))
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["status_code"], 400);
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_takes_only_the_admin_token() {
+    let server = TestServer::start().await;
+    let path = format!("/admin/v1/apps/{}/events", server.app_id);
+    let (status, body) = send(server.client.get(server.url(&path))).await;
+    assert_error(status, &body, 401, "not_authenticated");
+    let (status, body) = send(server.request(Method::GET, &path)).await;
+    assert_error(status, &body, 401, "not_authenticated");
+    let (status, body) = send(
+        server
+            .client
+            .get(server.url(&path))
+            .header("Authorization", "Bearer wrong"),
+    )
+    .await;
+    assert_error(status, &body, 401, "not_authenticated");
+    // And the app API refuses the admin token.
+    let (status, body) = send(
+        server
+            .client
+            .get(server.url(PROFILE))
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("adapty-customer-user-id", "x"),
+    )
+    .await;
+    assert_error(status, &body, 401, "not_authenticated");
+
+    // Without a configured token the admin API is off.
+    let off = TestServer::start_with(|config| config.admin_token = None).await;
+    let (status, body) = send(
+        off.client
+            .get(off.url(&path))
+            .header("Authorization", "Bearer anything"),
+    )
+    .await;
+    assert_error(status, &body, 404, "not_found");
+}
