@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_purchases.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
     (4, include_str!("../migrations/0004_deletion_jobs.sql")),
+    (5, include_str!("../migrations/0005_sharing_mentions.sql")),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

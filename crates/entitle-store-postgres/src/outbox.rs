@@ -3,7 +3,9 @@
 
 use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{EventType, PlannedEvent};
+use entitle_domain::events::{
+    EventType, PlannedEvent, forget_sharing_profile, sharing_profile_ids,
+};
 use entitle_domain::purchase::Environment;
 use entitle_store::{IntegrationRow, wanting};
 use sqlx::PgConnection;
@@ -62,6 +64,17 @@ impl Outbox {
         .bind(event.payload.to_string())
         .fetch_one(&mut *conn)
         .await?;
+        for profile_id in sharing_profile_ids(&event.payload) {
+            sqlx::query(
+                "INSERT INTO sharing_mentions (app_pk, profile_id, event_seq) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(self.app_pk)
+            .bind(profile_id.as_uuid())
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+        }
         crate::transact::note_event(event.event_type);
         if !event.forward {
             return Ok(());
@@ -128,7 +141,16 @@ pub async fn remove_profile_events(
     app_pk: i64,
     profile_id: ProfileId,
 ) -> Result<(u32, u32)> {
+    forget_in_other_events(conn, app_pk, profile_id).await?;
     let id = profile_id.as_uuid();
+    sqlx::query(
+        "DELETE FROM sharing_mentions WHERE event_seq IN
+             (SELECT event_seq FROM events WHERE app_pk = $1 AND profile_id = $2)",
+    )
+    .bind(app_pk)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     // The deliveries go with their statuses returned, so the pending ones are counted by the
     // statement that removes them (a worker may be finishing one meanwhile).
     let removed: Vec<(i64, String)> = sqlx::query_as(
@@ -152,4 +174,46 @@ pub async fn remove_profile_events(
         .await?
         .rows_affected() as u32;
     Ok((events, pending))
+}
+
+/// Takes a deleted profile out of the sharing lists of the other profiles' events that name it
+/// (`sharing.rs` in the domain); their feed entries and pending deliveries read the same
+/// payloads. The rows are locked, so two deletions naming one event each take their own
+/// profile out of its latest payload.
+async fn forget_in_other_events(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> Result<()> {
+    let naming: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT e.event_seq, e.payload FROM sharing_mentions m
+         JOIN events e ON e.app_pk = m.app_pk AND e.event_seq = m.event_seq
+         WHERE m.app_pk = $1 AND m.profile_id = $2
+         FOR UPDATE OF e",
+    )
+    .bind(app_pk)
+    .bind(profile_id.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?;
+    for (event_seq, payload) in naming {
+        let mut payload: serde_json::Value = serde_json::from_str(&payload).map_err(|e| {
+            crate::error::Error::Store(entitle_store::StoreError::Backend(format!(
+                "stored event payload unreadable: {e}"
+            )))
+        })?;
+        if forget_sharing_profile(&mut payload, profile_id) {
+            sqlx::query("UPDATE events SET payload = $3 WHERE app_pk = $1 AND event_seq = $2")
+                .bind(app_pk)
+                .bind(event_seq)
+                .bind(payload.to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    sqlx::query("DELETE FROM sharing_mentions WHERE app_pk = $1 AND profile_id = $2")
+        .bind(app_pk)
+        .bind(profile_id.as_uuid())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

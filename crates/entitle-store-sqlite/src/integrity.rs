@@ -51,6 +51,18 @@ fn checks() -> Vec<(&'static str, String)> {
             "SELECT COUNT(*) FROM event_bodies WHERE body_pk NOT IN (SELECT body_pk FROM events)".to_owned(),
         ),
         (
+            "mentions in event payloads that do not exist",
+            "SELECT COUNT(*) FROM sharing_mentions m
+          WHERE NOT EXISTS (SELECT 1 FROM event_bodies b WHERE b.body_pk = m.body_pk)".to_owned(),
+        ),
+        (
+            "mentions of profiles that do not exist",
+            format!(
+                "SELECT COUNT(*) FROM sharing_mentions m WHERE {}",
+                no_profile("m.app_pk", "m.profile_id")
+            ),
+        ),
+        (
             "deliveries of events that do not exist",
             "SELECT COUNT(*) FROM deliveries d
           WHERE NOT EXISTS (SELECT 1 FROM events e

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_deletion_jobs.sql")),
     (6, include_str!("../migrations/0006_compact_rows.sql")),
     (7, include_str!("../migrations/0007_profile_slots.sql")),
+    (8, include_str!("../migrations/0008_sharing_mentions.sql")),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

@@ -3,9 +3,9 @@
 
 use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::EventType;
+use entitle_domain::events::{EventType, forget_sharing_profile, sharing_profile_ids};
 use entitle_domain::purchase::Environment;
-use entitle_store::{IntegrationRow, StoreResult, wanting};
+use entitle_store::{IntegrationRow, StoreError, StoreResult, wanting};
 use rusqlite::{Connection, params};
 
 use crate::codec::{self, backend, micros};
@@ -53,6 +53,7 @@ impl<'c> Outbox<'c> {
             .map_err(backend)?
             .query_row([self.app_pk], |row| row.get(0))
             .map_err(backend)?;
+        let named = sharing_profile_ids(&event.payload);
         let (facts, personal) = documents::store_payload(event.payload)?;
         self.conn
             .prepare_cached("INSERT INTO event_bodies (payload, personal) VALUES (?1, ?2)")
@@ -60,6 +61,15 @@ impl<'c> Outbox<'c> {
             .execute(params![facts, personal])
             .map_err(backend)?;
         let body_pk = self.conn.last_insert_rowid();
+        for profile_id in named {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO sharing_mentions (app_pk, profile_id, body_pk) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(backend)?
+                .execute(params![self.app_pk, profile_id.as_bytes(), body_pk])
+                .map_err(backend)?;
+        }
         self.conn
             .prepare_cached(
                 "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, body_pk)
@@ -128,8 +138,13 @@ pub fn remove_profile_events(
         .map_err(backend)?
         .query_row(params![app_pk, id], |row| row.get(0))
         .map_err(backend)?;
+    forget_in_other_events(conn, app_pk, profile_id)?;
     // Each statement removes the rows of this one profile (bound as ?1, ?2); children first.
     let remove = |sql: &str| codec::for_profile(conn, sql, app_pk, profile_id);
+    remove(
+        "DELETE FROM sharing_mentions WHERE body_pk IN
+             (SELECT body_pk FROM events WHERE app_pk = ?1 AND profile_id = ?2)",
+    )?;
     remove(
         "DELETE FROM delivery_attempts WHERE delivery_pk IN
              (SELECT delivery_pk FROM deliveries WHERE app_pk = ?1 AND profile_id = ?2)",
@@ -141,4 +156,44 @@ pub fn remove_profile_events(
     )?;
     let events = remove("DELETE FROM events WHERE app_pk = ?1 AND profile_id = ?2")?;
     Ok((events, pending))
+}
+
+/// Takes a deleted profile out of the sharing lists of the other profiles' events that name it
+/// (`sharing.rs` in the domain); their feed entries and pending deliveries read the same bodies.
+fn forget_in_other_events(
+    conn: &Connection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> StoreResult<()> {
+    let bodies: Vec<(i64, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT b.body_pk, b.personal FROM sharing_mentions m
+             JOIN event_bodies b ON b.body_pk = m.body_pk
+             WHERE m.app_pk = ?1 AND m.profile_id = ?2",
+        )
+        .map_err(backend)?
+        .query_map(params![app_pk, profile_id.as_bytes()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    for (body_pk, personal) in bodies {
+        let Some(text) = personal else { continue };
+        let mut fields: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Backend(format!("stored event fields unreadable: {e}")))?;
+        if forget_sharing_profile(&mut fields, profile_id) {
+            conn.prepare_cached("UPDATE event_bodies SET personal = ?2 WHERE body_pk = ?1")
+                .map_err(backend)?
+                .execute(params![body_pk, fields.to_string()])
+                .map_err(backend)?;
+        }
+    }
+    codec::for_profile(
+        conn,
+        "DELETE FROM sharing_mentions WHERE app_pk = ?1 AND profile_id = ?2",
+        app_pk,
+        profile_id,
+    )?;
+    Ok(())
 }

@@ -180,3 +180,99 @@ async fn profiles_written_at_schema_version_6_are_all_found_after_moving_to_thei
     assert_eq!((rows, tables), (200, 0));
     assert_eq!(integrity::check(&path).unwrap(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn events_written_at_schema_version_7_lose_a_deleted_profile_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entitle.db");
+    let app = AppId::new_random();
+    let named = entitle_domain::ProfileId::new_random();
+    let holder = uuid::Uuid::new_v4();
+    let personal = serde_json::json!({
+        "customer_user_id": "holder",
+        "profiles_sharing_access_level": [{"profile_id": named.to_string(), "customer_user_id": "named-x"}],
+    });
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        // Migration 7 copies profile rows in code; with none to copy, its SQL is all there is.
+        let version_7 = VERSION_5.iter().chain([
+            &include_str!("../migrations/0006_compact_rows.sql"),
+            &include_str!("../migrations/0007_profile_slots.sql"),
+        ]);
+        for (index, sql) in version_7.enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
+                [index as i64 + 1],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO apps (app_pk, app_id, name, record_key, created_at, next_event_seq)
+             VALUES (1, ?1, 'old', x'00', 0, 2)",
+            [app.as_bytes()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO event_bodies (body_pk, payload, personal) VALUES (1, ?1, ?2)",
+            rusqlite::params![
+                r#"{"event_type":"access_level_updated"}"#,
+                personal.to_string()
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, body_pk)
+             VALUES (1, ?1, 1, ?2, 'access_level_updated', 0, 0, 1)",
+            rusqlite::params![holder.as_bytes(), uuid::Uuid::new_v4().as_bytes()],
+        )
+        .unwrap();
+    }
+
+    let store = SqliteStore::open(SqliteConfig::new(&path)).unwrap();
+    let at = entitle_domain::datetime::Timestamp::now();
+    store
+        .create_profile(app, ProfileRef::Id(named), Default::default(), at)
+        .await
+        .unwrap();
+    store
+        .delete_profile(
+            app,
+            ProfileRef::Id(named),
+            entitle_domain::KeyId::new_random(),
+            at,
+        )
+        .await
+        .unwrap();
+    let page = store
+        .list_events(
+            app,
+            EventQuery {
+                profile_id: None,
+                customer_user_id: None,
+                event_type: None,
+                before: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let holders: Vec<_> = page
+        .events
+        .iter()
+        .filter(|e| e.profile_id.as_uuid() == &holder)
+        .collect();
+    assert_eq!(holders.len(), 1, "the holder's event stays");
+    let payload = &holders[0].payload;
+    assert_eq!(
+        payload["profiles_sharing_access_level"],
+        serde_json::Value::Null
+    );
+    assert_eq!(payload["customer_user_id"], "holder");
+    assert!(!payload.to_string().contains("named-x"));
+    store.close().await;
+}

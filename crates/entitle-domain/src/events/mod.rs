@@ -5,6 +5,7 @@ mod derive;
 mod payload;
 mod plan;
 mod retry;
+mod sharing;
 
 pub use derive::{AccessChange, access_changes, replay_chain, transaction_events};
 pub use payload::{
@@ -15,6 +16,7 @@ pub use plan::{
     PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_store_event,
 };
 pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
+pub use sharing::{forget_sharing_profile, sharing_profile_ids};
 
 use serde::{Deserialize, Serialize};
 
