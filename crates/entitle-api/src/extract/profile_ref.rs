@@ -93,7 +93,9 @@ fn header_text<'a>(
     for value in headers.get_all(name) {
         let text = std::str::from_utf8(value.as_bytes())
             .map_err(|_| ValidationError::field(name, format!("{name} must be UTF-8 text")))?
-            .trim();
+            // Only HTTP's own optional whitespace: a customer user id is any string, and one
+            // ending in a no-break space names another user than one without it.
+            .trim_matches([' ', '\t']);
         if text.is_empty() {
             continue;
         }

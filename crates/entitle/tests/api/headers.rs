@@ -116,6 +116,28 @@ async fn missing_or_malformed_profile_headers() {
 }
 
 #[tokio::test]
+async fn a_customer_user_id_is_exact_but_for_the_spaces_http_strips() {
+    let server = TestServer::start().await;
+    server.create_profile("victim").await;
+    let named = |id: &[u8]| {
+        server.request(Method::DELETE, PROFILE).header(
+            "adapty-customer-user-id",
+            reqwest::header::HeaderValue::from_bytes(id).unwrap(),
+        )
+    };
+    // A no-break space and an ideographic space are part of the id: another user, not found.
+    for other in ["victim\u{a0}".as_bytes(), "\u{3000}victim".as_bytes()] {
+        let (status, body) = send(named(other)).await;
+        assert_error(status, &body, 404, "profile_does_not_exist");
+    }
+    let (status, _) = send(server.profile(Method::GET, "victim")).await;
+    assert_eq!(status, 200, "the profile named exactly is untouched");
+    // Spaces and tabs around a header's value are HTTP's, not the id's.
+    let (status, _) = send(named(b"victim \t")).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
 async fn paths_methods_and_sizes() {
     let server = TestServer::start().await;
     // The slash-less spelling is served too.
