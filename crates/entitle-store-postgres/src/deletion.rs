@@ -137,6 +137,7 @@ async fn announce_deletion(
                     event_id,
                     report.deleted_at,
                 ),
+                occurred_at: report.deleted_at,
                 reissued: false,
                 forward: true,
             },

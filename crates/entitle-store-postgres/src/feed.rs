@@ -46,6 +46,7 @@ pub async fn list_events(
           WHERE app_pk = $1 AND profile_id = $2
             AND ($3::text IS NULL OR event_type = $3)
             AND ($4::bigint IS NULL OR event_seq < $4)
+            AND (hidden_until IS NULL OR hidden_until <= $6)
           ORDER BY event_seq DESC
           LIMIT $5"
     } else {
@@ -54,6 +55,7 @@ pub async fn list_events(
           WHERE app_pk = $1 AND $2::uuid IS NULL
             AND ($3::text IS NULL OR event_type = $3)
             AND ($4::bigint IS NULL OR event_seq < $4)
+            AND (hidden_until IS NULL OR hidden_until <= $6)
           ORDER BY event_seq DESC
           LIMIT $5"
     };
@@ -63,6 +65,7 @@ pub async fn list_events(
         .bind(query.event_type.map(EventType::as_str))
         .bind(query.before)
         .bind(i64::from(limit) + 1)
+        .bind(query.as_of.unix_micros())
         .fetch_all(&mut *conn)
         .await?;
     let mut events = Vec::with_capacity(rows.len());

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_events.sql")),
     (4, include_str!("../migrations/0004_deletion_jobs.sql")),
     (5, include_str!("../migrations/0005_sharing_mentions.sql")),
+    (6, include_str!("../migrations/0006_events_dated_ahead.sql")),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

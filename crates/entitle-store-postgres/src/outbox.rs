@@ -7,7 +7,7 @@ use entitle_domain::events::{
     EventType, PlannedEvent, forget_sharing_profile, sharing_profile_ids,
 };
 use entitle_domain::purchase::Environment;
-use entitle_store::{IntegrationRow, wanting};
+use entitle_store::{IntegrationRow, hidden_until, wanting};
 use sqlx::PgConnection;
 
 use crate::codec::micros;
@@ -21,6 +21,8 @@ pub struct NewEvent {
     pub event_type: EventType,
     pub environment: Environment,
     pub payload: serde_json::Value,
+    /// The event's `event_datetime`; one later than the write stays out of the feed until then.
+    pub occurred_at: Timestamp,
     pub reissued: bool,
     /// Analytics disabled on the profile: kept in the feed, sent to no integration.
     pub forward: bool,
@@ -51,8 +53,8 @@ impl Outbox {
         // other to number their events.
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at,
-                                 reissued, payload)
-             VALUES ($1, $2, nextval('event_positions'), $3, $4, $5, $6, $7)
+                                 reissued, payload, hidden_until)
+             VALUES ($1, $2, nextval('event_positions'), $3, $4, $5, $6, $7, $8)
              RETURNING event_seq",
         )
         .bind(self.app_pk)
@@ -62,6 +64,7 @@ impl Outbox {
         .bind(micros(self.at))
         .bind(event.reissued)
         .bind(event.payload.to_string())
+        .bind(hidden_until(event.occurred_at, self.at))
         .fetch_one(&mut *conn)
         .await?;
         for profile_id in sharing_profile_ids(&event.payload) {
@@ -125,6 +128,7 @@ pub async fn write_events(
                     event_type: event.event_type,
                     environment: event.environment,
                     payload: event.payload,
+                    occurred_at: event.occurred_at,
                     reissued: event.reissued,
                     forward: event.forward,
                 },

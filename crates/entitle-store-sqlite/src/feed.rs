@@ -37,9 +37,12 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
         "SELECT e.event_seq, e.event_id, e.event_type, e.profile_id, e.created_at, e.reissued,
                 b.payload, b.personal
            FROM events e JOIN event_bodies b ON b.body_pk = e.body_pk
-          WHERE e.app_pk = ?",
+          WHERE e.app_pk = ? AND (e.hidden_until IS NULL OR e.hidden_until <= ?)",
     );
-    let mut values: Vec<SqlValue> = vec![SqlValue::Integer(app_pk)];
+    let mut values: Vec<SqlValue> = vec![
+        SqlValue::Integer(app_pk),
+        SqlValue::Integer(query.as_of.unix_micros()),
+    ];
     if let Some(id) = profile_id {
         sql.push_str(" AND e.profile_id = ?");
         values.push(SqlValue::Blob(id.as_bytes().to_vec()));

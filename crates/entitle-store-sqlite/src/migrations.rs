@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_compact_rows.sql")),
     (7, include_str!("../migrations/0007_profile_slots.sql")),
     (8, include_str!("../migrations/0008_sharing_mentions.sql")),
+    (9, include_str!("../migrations/0009_events_dated_ahead.sql")),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

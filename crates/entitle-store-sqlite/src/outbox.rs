@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use crate::codec::{self, backend, micros};
 use crate::documents;
 use crate::integrations::active_integrations;
+use entitle_store::hidden_until;
 
 /// One event to write.
 pub struct NewEvent {
@@ -19,6 +20,8 @@ pub struct NewEvent {
     pub event_type: EventType,
     pub environment: Environment,
     pub payload: serde_json::Value,
+    /// The event's `event_datetime`; one later than the write stays out of the feed until then.
+    pub occurred_at: Timestamp,
     pub reissued: bool,
     /// Analytics disabled on the profile: kept in the feed, sent to no integration.
     pub forward: bool,
@@ -72,8 +75,8 @@ impl<'c> Outbox<'c> {
         }
         self.conn
             .prepare_cached(
-                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, body_pk)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type, created_at, reissued, body_pk, hidden_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(backend)?
             .execute(params![
@@ -84,7 +87,8 @@ impl<'c> Outbox<'c> {
                 event.event_type.as_str(),
                 micros(self.at),
                 event.reissued,
-                body_pk
+                body_pk,
+                hidden_until(event.occurred_at, self.at)
             ])
             .map_err(backend)?;
         entitle_store::metrics::EVENTS_CREATED

@@ -405,6 +405,7 @@ fn announce_deletion(
         event_type: EventType::ProfileDeleted,
         environment: Environment::Production,
         payload: profile_deleted_payload(app, report.profile_id, event_id, report.deleted_at),
+        occurred_at: report.deleted_at,
         reissued: false,
         forward: true,
     })

@@ -142,6 +142,7 @@ pub fn write_events(
             event_type: event.event_type,
             environment: event.environment,
             payload: event.payload,
+            occurred_at: event.occurred_at,
             reissued: event.reissued,
             forward: event.forward,
         })?;

@@ -98,6 +98,7 @@ async fn events_written_at_schema_version_5_read_the_same_after_the_upgrade() {
                 event_type: None,
                 before: None,
                 limit: 10,
+                as_of: entitle_domain::datetime::Timestamp::now(),
             },
         )
         .await
@@ -257,6 +258,7 @@ async fn events_written_at_schema_version_7_lose_a_deleted_profile_they_name() {
                 event_type: None,
                 before: None,
                 limit: 10,
+                as_of: entitle_domain::datetime::Timestamp::now(),
             },
         )
         .await

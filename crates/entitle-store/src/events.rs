@@ -67,7 +67,7 @@ pub fn wanting(
 }
 
 /// What the feed can be filtered by.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EventQuery {
     pub profile_id: Option<ProfileId>,
     pub customer_user_id: Option<CustomerUserId>,
@@ -75,6 +75,29 @@ pub struct EventQuery {
     /// Only events older than this position (the cursor of the previous page).
     pub before: Option<i64>,
     pub limit: u32,
+    /// Only events dated no later than this: one dated in the future (a renewal or conversion
+    /// the store reported ahead of time) stays hidden until then (spec §8.5, §9.8).
+    pub as_of: Timestamp,
+}
+
+impl Default for EventQuery {
+    /// The whole feed as it stands now, newest first, a page of 50.
+    fn default() -> Self {
+        Self {
+            profile_id: None,
+            customer_user_id: None,
+            event_type: None,
+            before: None,
+            limit: 50,
+            as_of: Timestamp::now(),
+        }
+    }
+}
+
+/// What an event's `hidden_until` column holds: its date when that is later than the write
+/// (`at`), otherwise nothing (shown at once). Deliveries do not wait for it (spec §8.5).
+pub fn hidden_until(occurred_at: Timestamp, at: Timestamp) -> Option<i64> {
+    (occurred_at > at).then(|| occurred_at.unix_micros())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

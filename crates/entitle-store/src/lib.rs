@@ -26,7 +26,7 @@ pub use deletions::{
 pub use error::{StoreError, StoreResult};
 pub use events::{
     AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, DeliveryState, DeliveryStatus,
-    EventPage, EventQuery, FeedEvent, Integration, IntegrationRow, wanting,
+    EventPage, EventQuery, FeedEvent, Integration, IntegrationRow, hidden_until, wanting,
 };
 pub use records::{
     ApiKeyRecord, AppRecord, DeletionCounts, DeletionReport, KeyRecord, KeyedProfile, NewKey,

@@ -20,6 +20,8 @@ pub struct PlannedEvent {
     pub event_type: EventType,
     pub environment: Environment,
     pub payload: Value,
+    /// The event's `event_datetime`: the feed shows it only from then on (spec §8.5, §9.8).
+    pub occurred_at: Timestamp,
     pub reissued: bool,
     /// False when the profile has analytics disabled: the event stays in the feed only.
     pub forward: bool,
@@ -107,6 +109,7 @@ pub fn plan_store_event(
             event_type: kind,
             environment: current.transaction.environment,
             payload: build_payload(&context, event_id, kind, at, properties, reissued),
+            occurred_at: at,
             reissued,
             forward: forward(parent.after),
         }
@@ -178,6 +181,7 @@ pub fn plan_access_events(
                     properties,
                     false,
                 ),
+                occurred_at: now,
                 reissued: false,
                 forward: forward(touched.after),
             })
@@ -230,6 +234,7 @@ pub fn plan_expiry(
                 transaction_properties(latest, chain, kind),
                 false,
             ),
+            occurred_at: ended_at,
             reissued: false,
             forward: forward(parent.after),
         });
@@ -263,6 +268,7 @@ pub fn plan_expiry(
                         access_level_properties(&candidate, false, now),
                         false,
                     ),
+                    occurred_at: ended_at,
                     reissued: false,
                     forward: forward(holder.after),
                 });

@@ -40,12 +40,13 @@ async fn access_level_updated_exists_only_for_an_integration_that_wants_it() {
     server.create_profile("quiet").await;
     server.add_access_level("vip").await;
     let mut seen = 0;
-    let started = days_from_now(-1);
+    // Every period bought in the past: one dated ahead would stay out of the feed until then.
+    let started = days_from_now(-5);
     let period = |n: i64| {
         let bought = if n == 0 {
             started.clone()
         } else {
-            days_from_now(n - 1)
+            days_from_now(n - 5)
         };
         with(
             subscription(&format!("q-{n}"), "q-0", &bought, &days_from_now(n + 30)),
@@ -250,4 +251,64 @@ async fn the_admin_api_takes_only_the_admin_token() {
     )
     .await;
     assert_error(status, &body, 404, "not_found");
+}
+
+/// Spec §8.5, §9.8: an event the store reports ahead of time (here a trial converting in eight
+/// seconds) goes to integrations at once, with its date unchanged, and stays out of the feed
+/// until that date.
+#[tokio::test]
+async fn an_event_dated_ahead_is_delivered_at_once_and_shown_from_its_date() {
+    let server = TestServer::start().await;
+    let receiver = server.listen_to_every_event().await;
+    server.create_profile("early").await;
+    let trial = with(
+        subscription("e-1", "e-1", &days_from_now(-7), &days_from_now(1)),
+        json!({"price": {"country": "US", "currency": "USD", "value": 0},
+               "offer": {"category": "introductory", "type": "free_trial", "id": null}}),
+    );
+    server.set_transaction("early", &trial).await;
+    let converts_at = entitle_domain::datetime::Timestamp::now().plus_micros(8_000_000);
+    let conversion = with(
+        subscription("e-2", "e-1", &converts_at.to_rfc3339(), &days_from_now(31)),
+        json!({"originally_purchased_at": days_from_now(-7)}),
+    );
+    let (status, body) = server.set_transaction("early", &conversion).await;
+    assert_eq!(status, 200, "{body}");
+
+    let converted = |feed: &[Value]| feed.iter().any(|e| e["event_type"] == "trial_converted");
+    assert!(
+        !converted(&server.feed("customer_user_id=early").await),
+        "hidden before its date"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let delivered = loop {
+        let received = receiver.received();
+        if let Some(hook) = received
+            .iter()
+            .find(|r| r.json["event_type"] == "trial_converted")
+        {
+            break hook.json.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never delivered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        entitle_domain::datetime::Timestamp::now() < converts_at,
+        "delivered before its date (the server took too long to tell)"
+    );
+    assert_eq!(
+        delivered["event_datetime"],
+        converts_at.to_event_format(),
+        "delivered with its date unchanged"
+    );
+    loop {
+        let shown = converted(&server.feed("customer_user_id=early").await);
+        let now = entitle_domain::datetime::Timestamp::now();
+        if shown {
+            assert!(now >= converts_at, "shown before its date");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never shown");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::EventType;
 use entitle_domain::{AppId, CustomerUserId, ErrorCode, ProfileId, ValidationError};
 use entitle_store::{EventPage, EventQuery};
@@ -135,6 +136,7 @@ pub async fn list(
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| invalid("limit", "limit must be a whole number from 1 to 500"))?,
         },
+        as_of: Timestamp::now(),
     };
     let page = state
         .store
