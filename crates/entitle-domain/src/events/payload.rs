@@ -7,7 +7,7 @@ use super::EventType;
 use crate::datetime::Timestamp;
 use crate::ids::{AppId, ProfileId};
 use crate::profile::{CustomAttributeValue, Profile};
-use crate::purchase::{AccessCandidate, Chain, ChainTransaction, PurchaseType};
+use crate::purchase::{AccessCandidate, Chain, ChainTransaction, PurchaseType, Transaction};
 
 /// Another profile sharing the access, as listed in `profiles_sharing_access_level`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ pub fn transaction_properties(
         "original_purchase_date": time(chain.transactions.first().map(|f| f.transaction.originally_purchased_at.min(t.originally_purchased_at))),
         "subscription_expires_at": match t.purchase_type {
             PurchaseType::OneTime => Value::Null,
-            PurchaseType::Subscription => time(t.refunded_at.or(t.expires_at)),
+            PurchaseType::Subscription => time(subscription_expires_at(t, event_type)),
         },
         "currency": t.price.currency,
         "price_local": price_local,
@@ -167,6 +167,11 @@ pub fn transaction_properties(
         "tax_amount_local": Value::Null,
         "tax_amount_usd": Value::Null,
         "consecutive_payments": consecutive,
+        // Neither the standard price nor the store's commission rate is sent to entitle: the
+        // discount is unknown (null, spec §9.4), and the reduced rate is not assumed.
+        "discount_amount_local": Value::Null,
+        "discount_amount_usd": Value::Null,
+        "rate_after_first_year": false,
         "store_country": t.price.country,
         "variation_id": t.variation_id,
         "promotional_offer_id": offer.and_then(|o| o.id.clone()),
@@ -189,7 +194,22 @@ pub fn transaction_properties(
             "is_in_grace_period".into(),
             json!(t.billing_issue_detected_at.is_some() && t.grace_period_expires_at.is_some()),
         );
-        map.insert("trial_duration".into(), Value::Null);
+        map.insert(
+            "trial_duration".into(),
+            json!(
+                event_type
+                    .as_str()
+                    .starts_with("trial_")
+                    .then(|| trial_duration(current, chain))
+                    .flatten()
+            ),
+        );
+        if ended_by_billing(t, event_type) {
+            // The final failure of a billing retry (spec §9.7): the grace period is over.
+            map.insert("cancellation_reason".into(), json!("billing_error"));
+            map.insert("is_in_grace_period".into(), json!(false));
+            map.insert("will_renew".into(), json!(false));
+        }
     }
     if matches!(
         event_type,
@@ -198,6 +218,52 @@ pub fn transaction_properties(
         map.insert("cancellation_reason".into(), json!("refund"));
     }
     properties.as_object().cloned().unwrap_or_default()
+}
+
+/// The regular expiry; on a refund the refund's date, and on the events of a billing issue the
+/// grace period's end when there is one (spec §9.4).
+fn subscription_expires_at(t: &Transaction, event_type: EventType) -> Option<Timestamp> {
+    let billing = matches!(
+        event_type,
+        EventType::BillingIssueDetected | EventType::EnteredGracePeriod
+    );
+    t.refunded_at
+        .or(t.grace_period_expires_at.filter(|_| billing))
+        .or(t.expires_at)
+}
+
+/// An expiry after a billing issue the store never resolved.
+fn ended_by_billing(t: &Transaction, event_type: EventType) -> bool {
+    matches!(
+        event_type,
+        EventType::SubscriptionExpired | EventType::TrialExpired
+    ) && t.billing_issue_detected_at.is_some()
+        && t.cancellation_reason.is_none()
+}
+
+/// The length of the chain's trial up to `current` (the trial itself, or the one it converted),
+/// `"7 days"` style.
+fn trial_duration(current: &ChainTransaction, chain: &Chain) -> Option<String> {
+    let trial = if current.transaction.is_trial() {
+        &current.transaction
+    } else {
+        &chain
+            .transactions
+            .iter()
+            .take_while(|c| {
+                c.transaction.store_transaction_id != current.transaction.store_transaction_id
+            })
+            .filter(|c| c.transaction.is_trial())
+            .last()?
+            .transaction
+    };
+    let micros = trial.expires_at?.unix_micros() - trial.purchased_at.unix_micros();
+    let days = (micros + 43_200_000_000).div_euclid(86_400_000_000);
+    Some(if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    })
 }
 
 /// `event_properties` of `access_level_updated` (spec §9.5).

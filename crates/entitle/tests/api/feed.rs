@@ -312,3 +312,62 @@ async fn an_event_dated_ahead_is_delivered_at_once_and_shown_from_its_date() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Spec §9.4 and §9.7: a trial's events carry its length; the events of a billing issue carry
+/// the grace period's end as `subscription_expires_at`; and when the grace period ends with no
+/// renewal, the expiry says `billing_error` and the grace period is over.
+#[tokio::test]
+async fn trial_length_grace_end_and_a_billing_failure_in_the_payloads() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    server.create_profile("failing").await;
+    let trial = with(
+        subscription("b-1", "b-1", &days_from_now(-10), &days_from_now(-3)),
+        json!({"price": {"country": "US", "currency": "USD", "value": 0},
+               "offer": {"category": "introductory", "type": "free_trial", "id": null}}),
+    );
+    server.set_transaction("failing", &trial).await;
+    let started = server.feed("event_type=trial_started").await;
+    let properties = &started[0]["payload"]["event_properties"];
+    assert_eq!(properties["trial_duration"], "7 days");
+    assert_eq!(properties["discount_amount_usd"], Value::Null);
+    assert_eq!(properties["rate_after_first_year"], false);
+
+    let grace_ends = entitle_domain::datetime::Timestamp::now().plus_micros(1_500_000);
+    let failing = with(
+        subscription("b-2", "b-1", &days_from_now(-3), &days_from_now(0)),
+        json!({"originally_purchased_at": days_from_now(-10),
+               "billing_issue_detected_at": days_from_now(0),
+               "grace_period_expires_at": grace_ends.to_rfc3339()}),
+    );
+    let (status, body) = server.set_transaction("failing", &failing).await;
+    assert_eq!(status, 200, "{body}");
+    for kind in ["billing_issue_detected", "entered_grace_period"] {
+        let events = server.feed(&format!("event_type={kind}")).await;
+        assert_eq!(events.len(), 1, "{kind}");
+        let properties = &events[0]["payload"]["event_properties"];
+        assert_eq!(
+            properties["subscription_expires_at"],
+            grace_ends.to_event_format(),
+            "{kind}"
+        );
+        assert_eq!(
+            properties["trial_duration"],
+            Value::Null,
+            "not a trial event"
+        );
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let expired = loop {
+        let feed = server.feed("event_type=subscription_expired").await;
+        if let Some(event) = feed.first() {
+            break event["payload"]["event_properties"].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(expired["cancellation_reason"], "billing_error");
+    assert_eq!(expired["is_in_grace_period"], false);
+    assert_eq!(expired["will_renew"], false);
+}
