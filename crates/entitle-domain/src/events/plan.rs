@@ -52,8 +52,13 @@ fn sharing_for(
     ownership: &ChainOwnership,
     touched: &[Touched<'_>],
 ) -> Vec<SharingProfile> {
-    ownership
-        .holders()
+    let holders = ownership.holders();
+    if !holders.contains(&profile_id) {
+        // A profile without the access (the loser of a transfer) shares it with no one, and
+        // its events do not name who took it.
+        return Vec::new();
+    }
+    holders
         .into_iter()
         .filter(|holder| *holder != profile_id)
         .map(|holder| SharingProfile {

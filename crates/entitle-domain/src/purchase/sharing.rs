@@ -133,9 +133,13 @@ pub fn apply_store_event(
                 .any(|i| i.profile_id == sender.profile_id);
             match policy {
                 SharingPolicy::Enabled => add(&mut next, sender, already),
-                SharingPolicy::Transfer if sender.identified && owner.identified => {
-                    // The access moves to the sender; every other identified holder loses it.
-                    next.owner_has_access = false;
+                SharingPolicy::Transfer if sender.identified => {
+                    // The access moves to the sender; every other identified holder loses it,
+                    // the parent too when it is identified. Anonymous holders keep sharing, so
+                    // an anonymous buyer keeps its access while identified users pass theirs on.
+                    if owner.identified {
+                        next.owner_has_access = false;
+                    }
                     next.inheritors.retain(|i| !i.identified);
                     next.inheritors.push(sender);
                 }
@@ -198,6 +202,22 @@ mod tests {
         // Sending again changes nothing.
         let again = apply_store_event(SharingPolicy::Enabled, &out.ownership, true, q);
         assert_eq!(again.ownership, out.ownership);
+    }
+
+    #[test]
+    fn transfer_passes_access_between_identified_users_of_an_anonymous_buyers_chain() {
+        let (buyer, first, second) = (claimant(false), claimant(true), claimant(true));
+        let out = apply_store_event(SharingPolicy::Transfer, &owned_by(buyer), true, first);
+        assert_eq!(
+            out.ownership.holders(),
+            vec![buyer.profile_id, first.profile_id]
+        );
+        let out = apply_store_event(SharingPolicy::Transfer, &out.ownership, true, second);
+        assert_eq!(
+            out.ownership.holders(),
+            vec![buyer.profile_id, second.profile_id],
+            "one identified holder at a time; the anonymous buyer keeps its access"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Integration events: the exact sequences of spec §9.7 for purchases, grants, sharing and
 //! expiry. What the feed holds and how it is read: `feed.rs`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::feed::{new_events, with};
 use crate::helpers::*;
@@ -200,6 +200,11 @@ async fn sharing_events_per_policy() {
             assert_eq!(
                 for_profile(&newcomer)[0]["payload"]["event_properties"]["is_active"],
                 true
+            );
+            // The parent lost the access: it shares it with no one, and is not told who has it.
+            assert_eq!(
+                for_profile(&parent)[0]["payload"]["profiles_sharing_access_level"],
+                Value::Null
             );
         }
         if policy == "enabled" {

@@ -162,6 +162,43 @@ async fn delete_detaches_and_a_restore_reassigns_the_whole_history() {
 }
 
 #[tokio::test]
+async fn transfer_from_an_anonymous_buyer_keeps_one_identified_holder() {
+    let server = TestServer::start().await;
+    server.set_sharing("production", "transfer").await;
+    let buyer = anonymous_profile(&server).await;
+    let (status, _) = send(
+        server
+            .request(Method::POST, SET_TRANSACTION)
+            .header("adapty-profile-id", &buyer)
+            .json(&chain_body("tx-1", "Production")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for cuid in ["first", "second"] {
+        server.create_profile(cuid).await;
+        server
+            .set_transaction(cuid, &chain_body("tx-1", "Production"))
+            .await;
+    }
+    assert!(
+        levels_of(&server, "first").await.is_empty(),
+        "the access moved on to the second identified user"
+    );
+    assert_eq!(levels_of(&server, "second").await, vec!["premium"]);
+    let (_, anonymous) = send(
+        server
+            .request(Method::GET, PROFILE)
+            .header("adapty-profile-id", &buyer),
+    )
+    .await;
+    assert_eq!(
+        active_levels(&anonymous),
+        vec!["premium"],
+        "the buyer keeps it"
+    );
+}
+
+#[tokio::test]
 async fn deleting_an_inheritor_leaves_the_parent_alone() {
     let server = TestServer::start().await;
     for cuid in ["parent", "heir"] {
