@@ -130,3 +130,10 @@ pub async fn announce(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Re
     }
     Ok(announced)
 }
+
+/// The ends of subscription periods, then the grants' and revokes' scheduled changes
+/// (`scheduled_access.rs`), in one transaction; returns how many of each were announced.
+pub async fn announce_all(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Result<u32> {
+    let periods = announce(conn, now, limit).await?;
+    Ok(periods + crate::scheduled_access::announce(conn, now, limit).await?)
+}

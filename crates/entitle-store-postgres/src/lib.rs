@@ -24,6 +24,7 @@ mod overrides;
 mod planning;
 mod profiles;
 mod purchases;
+mod scheduled_access;
 mod store;
 mod store_deletions;
 mod transact;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_deletion_jobs.sql")),
     (5, include_str!("../migrations/0005_sharing_mentions.sql")),
     (6, include_str!("../migrations/0006_events_dated_ahead.sql")),
+    (7, include_str!("../migrations/0007_scheduled_access.sql")),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

@@ -11,7 +11,7 @@ use entitle_store::{IntegrationRow, hidden_until, wanting};
 use sqlx::PgConnection;
 
 use crate::codec::micros;
-use crate::error::Result;
+use crate::error::{Result, corrupt};
 use crate::integrations::active_integrations;
 
 /// One event to write.
@@ -200,11 +200,8 @@ async fn forget_in_other_events(
     .fetch_all(&mut *conn)
     .await?;
     for (event_seq, payload) in naming {
-        let mut payload: serde_json::Value = serde_json::from_str(&payload).map_err(|e| {
-            crate::error::Error::Store(entitle_store::StoreError::Backend(format!(
-                "stored event payload unreadable: {e}"
-            )))
-        })?;
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?;
         if forget_sharing_profile(&mut payload, profile_id) {
             sqlx::query("UPDATE events SET payload = $3 WHERE app_pk = $1 AND event_seq = $2")
                 .bind(app_pk)

@@ -14,6 +14,7 @@ use entitle_store::StoreError;
 use sqlx::PgConnection;
 
 use crate::apps::profile_app;
+use crate::codec::micros;
 use crate::error::{Error, Result, corrupt, encode};
 use crate::outbox::write_events;
 use crate::{config, profiles, views};
@@ -43,7 +44,7 @@ async fn refresh_with_events(
     Ok(after)
 }
 
-async fn load_override(
+pub(crate) async fn load_override(
     conn: &mut PgConnection,
     app_pk: i64,
     profile_id: ProfileId,
@@ -62,21 +63,25 @@ async fn load_override(
         .transpose()
 }
 
+/// Stores an override with the time of its next change, for the worker to announce.
 async fn save_override(
     conn: &mut PgConnection,
     app_pk: i64,
     profile_id: ProfileId,
     value: &AccessOverride,
+    at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (app_pk, profile_id, access_level_id) DO UPDATE SET body = excluded.body",
+        "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body, change_due_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (app_pk, profile_id, access_level_id)
+         DO UPDATE SET body = excluded.body, change_due_at = excluded.change_due_at",
     )
     .bind(app_pk)
     .bind(profile_id.as_uuid())
     .bind(value.access_level_id.as_str())
     .bind(encode(value)?)
+    .bind(value.next_change_after(at).map(micros))
     .execute(conn)
     .await?;
     Ok(())
@@ -105,7 +110,7 @@ pub async fn grant(
         },
         at,
     );
-    save_override(conn, app_pk, profile_id, &updated).await?;
+    save_override(conn, app_pk, profile_id, &updated, at).await?;
     let before = profiles::load(conn, app, app_pk, profile_id).await?;
     refresh_with_events(conn, app, app_pk, before, at).await
 }
@@ -135,6 +140,6 @@ pub async fn revoke(
             profile_id: profile.profile_id,
         })
     })?;
-    save_override(conn, app_pk, profile.profile_id, &updated).await?;
+    save_override(conn, app_pk, profile.profile_id, &updated, at).await?;
     refresh_with_events(conn, app, app_pk, profile, at).await
 }

@@ -243,7 +243,7 @@ impl DeliveryStore for PgStore {
     }
 
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
-        transaction!(self, Mode::Write, [], |conn| expirations::announce(
+        transaction!(self, Mode::Write, [], |conn| expirations::announce_all(
             conn, now, limit
         ))
     }

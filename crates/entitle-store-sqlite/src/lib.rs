@@ -28,6 +28,7 @@ mod outbox;
 mod profiles;
 mod purchases;
 mod readers;
+mod scheduled_access;
 mod slots;
 mod views;
 mod writer;
@@ -349,7 +350,10 @@ impl DeliveryStore for SqliteStore {
 
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
         self.writer
-            .run(move |conn| expirations::announce(conn, now, limit))
+            .run(move |conn| {
+                Ok(expirations::announce(conn, now, limit)?
+                    + scheduled_access::announce(conn, now, limit)?)
+            })
             .await
     }
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_profile_slots.sql")),
     (8, include_str!("../migrations/0008_sharing_mentions.sql")),
     (9, include_str!("../migrations/0009_events_dated_ahead.sql")),
+    (10, include_str!("../migrations/0010_scheduled_access.sql")),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

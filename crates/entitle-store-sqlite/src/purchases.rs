@@ -16,7 +16,7 @@ use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
-use crate::codec::backend;
+use crate::codec::{backend, micros};
 use crate::outbox::{NewEvent, Outbox};
 use crate::{chains, config, profiles, views};
 
@@ -175,7 +175,7 @@ fn refresh_with_events(
     Ok(after)
 }
 
-fn load_override(
+pub(crate) fn load_override(
     conn: &Connection,
     app_pk: i64,
     profile_id: ProfileId,
@@ -196,19 +196,30 @@ fn load_override(
     .transpose()
 }
 
+/// Stores an override with the time of its next change, for the worker to announce.
 fn save_override(
     conn: &Connection,
     app_pk: i64,
     profile_id: ProfileId,
     value: &AccessOverride,
+    at: Timestamp,
 ) -> StoreResult<()> {
     let body = serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let due = value.next_change_after(at).map(micros);
     conn.prepare_cached(
-        "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (app_pk, profile_id, access_level_id) DO UPDATE SET body = excluded.body",
+        "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body, change_due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (app_pk, profile_id, access_level_id)
+         DO UPDATE SET body = excluded.body, change_due_at = excluded.change_due_at",
     )
     .map_err(backend)?
-    .execute(params![app_pk, profile_id.as_bytes(), value.access_level_id.as_str(), body])
+    .execute(params![
+        app_pk,
+        profile_id.as_bytes(),
+        value.access_level_id.as_str(),
+        body,
+        due
+    ])
     .map_err(backend)?;
     Ok(())
 }
@@ -236,7 +247,7 @@ pub fn grant(
         },
         at,
     );
-    save_override(conn, app_pk, profile_id, &updated)?;
+    save_override(conn, app_pk, profile_id, &updated, at)?;
     let before = profiles::load(conn, app, app_pk, profile_id)?;
     refresh_with_events(conn, app, app_pk, before, at)
 }
@@ -265,6 +276,6 @@ pub fn revoke(
             profile_id: profile.profile_id,
         }
     })?;
-    save_override(conn, app_pk, profile.profile_id, &updated)?;
+    save_override(conn, app_pk, profile.profile_id, &updated, at)?;
     refresh_with_events(conn, app, app_pk, profile, at)
 }

@@ -278,3 +278,100 @@ async fn events_written_at_schema_version_7_lose_a_deleted_profile_they_name() {
     assert!(!payload.to_string().contains("named-x"));
     store.close().await;
 }
+
+#[tokio::test]
+async fn grants_written_at_schema_version_9_get_their_next_change_time() {
+    use entitle_domain::datetime::Timestamp;
+    use entitle_domain::purchase::{AccessLevelId, AccessOverride, Grant, Revoke};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("entitle.db");
+    let now = Timestamp::now();
+    let hour = 3_600_000_000;
+    let ends = now.plus_micros(2 * hour);
+    let revoked = now.plus_micros(hour);
+    let grant = |starts_at: Option<Timestamp>, expires_at: Option<Timestamp>| Grant {
+        grant_id: "ssgrant-1".into(),
+        starts_at,
+        expires_at,
+        granted_at: now.plus_micros(-hour),
+    };
+    let overrides = [
+        // Its end is next.
+        AccessOverride {
+            access_level_id: AccessLevelId::parse("a").unwrap(),
+            grant: Some(grant(Some(now.plus_micros(-hour)), Some(ends))),
+            revoke: None,
+        },
+        // The revoke comes before the grant's end.
+        AccessOverride {
+            access_level_id: AccessLevelId::parse("b").unwrap(),
+            grant: Some(grant(None, Some(ends))),
+            revoke: Some(Revoke {
+                revoke_at: revoked,
+                revoked_at: now.plus_micros(-1),
+            }),
+        },
+        // Lifetime: nothing will change.
+        AccessOverride {
+            access_level_id: AccessLevelId::parse("c").unwrap(),
+            grant: Some(grant(None, None)),
+            revoke: None,
+        },
+    ];
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        let version_9 = VERSION_5.iter().chain([
+            &include_str!("../migrations/0006_compact_rows.sql"),
+            &include_str!("../migrations/0007_profile_slots.sql"),
+            &include_str!("../migrations/0008_sharing_mentions.sql"),
+            &include_str!("../migrations/0009_events_dated_ahead.sql"),
+        ]);
+        for (index, sql) in version_9.enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
+                [index as i64 + 1],
+            )
+            .unwrap();
+        }
+        for value in &overrides {
+            conn.execute(
+                "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body)
+                 VALUES (1, x'00', ?1, ?2)",
+                rusqlite::params![
+                    value.access_level_id.as_str(),
+                    serde_json::to_string(value).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(SqliteConfig::new(&path)).unwrap();
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let due: Vec<(String, Option<i64>)> = conn
+        .prepare("SELECT access_level_id, change_due_at FROM access_overrides ORDER BY 1")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // The stored times are read to the millisecond (whether SQLite rounds or cuts the rest).
+    let near = |read: Option<i64>, want: Timestamp| {
+        read.is_some_and(|micros| (micros - want.unix_micros()).abs() <= 1000)
+    };
+    assert_eq!(due.len(), 3);
+    assert_eq!(due[0].0, "a");
+    assert!(near(due[0].1, ends), "the grant's end: {due:?}");
+    assert_eq!(due[1].0, "b");
+    assert!(
+        near(due[1].1, revoked),
+        "the revoke, before the end: {due:?}"
+    );
+    assert_eq!(due[2], ("c".to_owned(), None), "nothing will change");
+}

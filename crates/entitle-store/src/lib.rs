@@ -183,7 +183,9 @@ pub trait DeliveryStore: Send + Sync {
     /// transaction: `subscription_expired` / `trial_expired` for the parent and
     /// `access_level_updated` for every profile that held the access (created only while an
     /// integration wants it, as every `access_level_updated`). Each chain's end is announced
-    /// once; returns how many chains were announced (at most `limit`).
+    /// once. Then the same for grants and revokes whose access begins or ends at a set time
+    /// (a grant's start or end, a revoke's `revoke_at`): `access_level_updated` for the level
+    /// when its state changed. Returns how many of both were announced (at most `limit` each).
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
 }
 

@@ -13,7 +13,8 @@ pub use payload::{
     join_personal, profile_deleted_payload, split_personal, transaction_properties,
 };
 pub use plan::{
-    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_store_event,
+    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_scheduled_access,
+    plan_store_event,
 };
 pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
 pub use sharing::{forget_sharing_profile, sharing_profile_ids};

@@ -10,7 +10,9 @@ use super::payload::{
 use crate::datetime::Timestamp;
 use crate::ids::ProfileId;
 use crate::profile::Profile;
-use crate::purchase::{Chain, ChainOwnership, Environment, ProfileAccessView, Upsert};
+use crate::purchase::{
+    AccessLevelId, Chain, ChainOwnership, Environment, ProfileAccessView, Upsert,
+};
 
 /// An event to write to the feed (and to the outbox when `forward`).
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +194,56 @@ pub fn plan_access_events(
             })
         })
         .collect()
+}
+
+/// `access_level_updated` for `level` of `profile` if it began or ended between `since` and
+/// `now` with no write (a grant's scheduled start or end, a revoke taking effect), dated
+/// `changed_at`. Grants and revokes are the profile's own: shared with no one, and counted as
+/// production like the writes that made them.
+pub fn plan_scheduled_access(
+    profile: &Profile,
+    level: &AccessLevelId,
+    since: Timestamp,
+    changed_at: Timestamp,
+    now: Timestamp,
+    new_id: &mut dyn FnMut() -> uuid::Uuid,
+) -> Option<PlannedEvent> {
+    let view = &profile.purchases;
+    let name = level.as_str().to_owned();
+    let was_active = view.active_levels(since).contains(&name);
+    let active = view.active_levels(now).contains(&name);
+    if was_active == active {
+        return None;
+    }
+    let of_level = |at: Timestamp| {
+        view.access_levels(at)
+            .into_iter()
+            .find(|candidate| candidate.access_level_id == *level)
+    };
+    let candidate = of_level(now).or_else(|| of_level(since))?;
+    let context = EventContext {
+        profile,
+        sharing: &[],
+        now,
+    };
+    let event_id = new_id();
+    Some(PlannedEvent {
+        profile_id: profile.profile_id,
+        event_id,
+        event_type: EventType::AccessLevelUpdated,
+        environment: Environment::Production,
+        payload: build_payload(
+            &context,
+            event_id,
+            EventType::AccessLevelUpdated,
+            changed_at,
+            access_level_properties(&candidate, active, now),
+            false,
+        ),
+        occurred_at: changed_at,
+        reissued: false,
+        forward: forward(profile),
+    })
 }
 
 /// The events of a subscription period that ended with no newer transaction: the expiry for

@@ -12,8 +12,8 @@ mod view;
 pub use access::{AccessCandidate, AccessSource, best_per_level, candidates_for};
 pub use chain::{Chain, ChainKey, ChainTransaction, Upsert};
 pub use overrides::{
-    AccessOverride, GRANT_PRODUCT_ID, GRANT_STORE, GrantRequest, OverrideError, RevokeRequest,
-    apply_grant, apply_revoke,
+    AccessOverride, GRANT_PRODUCT_ID, GRANT_STORE, Grant, GrantRequest, OverrideError, Revoke,
+    RevokeRequest, apply_grant, apply_revoke,
 };
 pub use sharing::{ChainOwnership, Claimant, SharingOutcome, SharingPolicy, apply_store_event};
 pub use transaction::{

@@ -122,6 +122,14 @@ pub fn apply_revoke(
 }
 
 impl AccessOverride {
+    /// The next moment after `now` at which this override begins or ends access (a grant's start
+    /// or end, a revoke taking effect): the scheduler announces the change then.
+    pub fn next_change_after(&self, now: Timestamp) -> Option<Timestamp> {
+        let grant = self.grant.iter().flat_map(|g| [g.starts_at, g.expires_at]);
+        let revoke = self.revoke.iter().map(|r| Some(r.revoke_at));
+        grant.chain(revoke).flatten().filter(|at| *at > now).min()
+    }
+
     /// The candidate a grant gives.
     pub fn grant_candidate(&self) -> Option<AccessCandidate> {
         let grant = self.grant.as_ref()?;

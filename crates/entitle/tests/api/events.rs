@@ -261,3 +261,74 @@ async fn a_period_that_ends_is_announced_when_it_ends() {
         1
     );
 }
+
+/// Spec §5.7 and §7: access that a grant or revoke begins or ends at a set time is announced
+/// when it happens, not only when the grant or revoke is written: a revoke's `revoke_at`, and
+/// a scheduled grant's start and end.
+#[tokio::test]
+async fn scheduled_grants_and_revokes_are_announced_when_they_take_effect() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    server.add_access_level("vip").await;
+    server.create_profile("timed").await;
+    let now = entitle_domain::datetime::Timestamp::now();
+    let revoke_at = now.plus_micros(1_500_000);
+    let vip_starts = now.plus_micros(1_000_000);
+    let vip_ends = now.plus_micros(2_500_000);
+    let granted = server
+        .post_for(GRANT, "timed", &json!({"access_level_id": "premium"}))
+        .await;
+    assert_eq!(granted.0, 200, "{}", granted.1);
+    let revoked = server
+        .post_for(
+            REVOKE,
+            "timed",
+            &json!({"access_level_id": "premium", "revoke_at": revoke_at.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(revoked.0, 200, "{}", revoked.1);
+    let scheduled = server
+        .post_for(
+            GRANT,
+            "timed",
+            &json!({"access_level_id": "vip", "starts_at": vip_starts.to_rfc3339(),
+                    "expires_at": vip_ends.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(scheduled.0, 200, "{}", scheduled.1);
+
+    let announced = |level: &str, active: bool, at: entitle_domain::datetime::Timestamp| {
+        json!([level, active, at.to_event_format()])
+    };
+    let expected = [
+        announced("premium", false, revoke_at),
+        announced("vip", true, vip_starts),
+        announced("vip", false, vip_ends),
+    ];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen: Vec<Value> = server
+            .feed("customer_user_id=timed&event_type=access_level_updated")
+            .await
+            .iter()
+            .map(|e| {
+                let properties = &e["payload"]["event_properties"];
+                json!([
+                    properties["access_level_id"],
+                    properties["is_active"],
+                    e["payload"]["event_datetime"]
+                ])
+            })
+            .collect();
+        if expected.iter().all(|want| seen.contains(want)) {
+            let (_, profile) = send(server.profile(reqwest::Method::GET, "timed")).await;
+            assert!(active_levels(&profile).is_empty(), "{profile}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "announced: {seen:?}, expected among them: {expected:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
