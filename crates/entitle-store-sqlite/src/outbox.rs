@@ -5,13 +5,12 @@ use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{EventType, forget_sharing_profile, sharing_profile_ids};
 use entitle_domain::purchase::Environment;
-use entitle_store::{IntegrationRow, StoreError, StoreResult, wanting};
+use entitle_store::{IntegrationRow, StoreError, StoreResult, hidden_until, wanting};
 use rusqlite::{Connection, params};
 
 use crate::codec::{self, backend, micros};
 use crate::documents;
 use crate::integrations::active_integrations;
-use entitle_store::hidden_until;
 
 /// One event to write.
 pub struct NewEvent {
