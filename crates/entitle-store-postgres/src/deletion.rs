@@ -6,9 +6,8 @@
 
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{EventType, profile_deleted_payload};
+use entitle_domain::events::plan_profile_deleted;
 use entitle_domain::keys::keyed_hash;
-use entitle_domain::purchase::Environment;
 use entitle_domain::resolve::ProfileRef;
 use entitle_store::{DeletedBy, DeletionCounts, DeletionReport};
 use sqlx::PgConnection;
@@ -16,7 +15,7 @@ use sqlx::PgConnection;
 use crate::apps::profile_app;
 use crate::codec::micros;
 use crate::error::Result;
-use crate::outbox::{self, NewEvent, Outbox};
+use crate::outbox::{self, Outbox};
 use crate::profiles;
 
 pub async fn delete(
@@ -122,25 +121,13 @@ async fn announce_deletion(
     app_pk: i64,
     report: &DeletionReport,
 ) -> Result<()> {
-    let event_id = uuid::Uuid::new_v4();
+    let event = plan_profile_deleted(
+        app,
+        report.profile_id,
+        report.deleted_at,
+        uuid::Uuid::new_v4(),
+    );
     Outbox::new(app_pk, report.deleted_at)
-        .emit(
-            conn,
-            NewEvent {
-                profile_id: report.profile_id,
-                event_id,
-                event_type: EventType::ProfileDeleted,
-                environment: Environment::Production,
-                payload: profile_deleted_payload(
-                    app,
-                    report.profile_id,
-                    event_id,
-                    report.deleted_at,
-                ),
-                occurred_at: report.deleted_at,
-                reissued: false,
-                forward: true,
-            },
-        )
+        .emit(conn, event)
         .await
 }

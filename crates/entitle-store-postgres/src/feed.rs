@@ -37,7 +37,7 @@ pub async fn list_events(
         }
         (None, None) => None,
     };
-    let limit = query.limit.clamp(1, 500);
+    let limit = query.limit.clamp(1, EventQuery::MAX_LIMIT);
     // Two statements rather than one with an optional profile: each keeps a plan that walks its
     // own index (the profile's key range, or the app's feed), however the other is used.
     let sql = if profile_id.is_some() {

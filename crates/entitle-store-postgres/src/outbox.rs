@@ -3,30 +3,13 @@
 
 use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{
-    EventType, PlannedEvent, forget_sharing_profile, sharing_profile_ids,
-};
-use entitle_domain::purchase::Environment;
+use entitle_domain::events::{PlannedEvent, forget_sharing_profile, sharing_profile_ids};
 use entitle_store::{IntegrationRow, hidden_until, wanting};
 use sqlx::PgConnection;
 
 use crate::codec::micros;
 use crate::error::{Result, corrupt};
 use crate::integrations::active_integrations;
-
-/// One event to write.
-pub struct NewEvent {
-    pub profile_id: ProfileId,
-    pub event_id: uuid::Uuid,
-    pub event_type: EventType,
-    pub environment: Environment,
-    pub payload: serde_json::Value,
-    /// The event's `event_datetime`; one later than the write stays out of the feed until then.
-    pub occurred_at: Timestamp,
-    pub reissued: bool,
-    /// Analytics disabled on the profile: kept in the feed, sent to no integration.
-    pub forward: bool,
-}
 
 /// Collects a request's events; the app's integrations are read once, on the first event.
 pub struct Outbox {
@@ -44,7 +27,7 @@ impl Outbox {
         }
     }
 
-    pub async fn emit(&mut self, conn: &mut PgConnection, event: NewEvent) -> Result<()> {
+    pub async fn emit(&mut self, conn: &mut PgConnection, event: PlannedEvent) -> Result<()> {
         let targets = self.targets(conn, &event).await?;
         if event.event_type.is_webhook_only() && targets.is_empty() {
             return Ok(());
@@ -101,7 +84,7 @@ impl Outbox {
     }
 
     /// The active integrations of the app that want this event (read once per request).
-    async fn targets(&mut self, conn: &mut PgConnection, event: &NewEvent) -> Result<Vec<i64>> {
+    async fn targets(&mut self, conn: &mut PgConnection, event: &PlannedEvent) -> Result<Vec<i64>> {
         if self.integrations.is_none() {
             self.integrations = Some(active_integrations(conn, self.app_pk).await?);
         }
@@ -119,21 +102,7 @@ pub async fn write_events(
 ) -> Result<()> {
     let mut outbox = Outbox::new(app_pk, at);
     for event in planned {
-        outbox
-            .emit(
-                conn,
-                NewEvent {
-                    profile_id: event.profile_id,
-                    event_id: event.event_id,
-                    event_type: event.event_type,
-                    environment: event.environment,
-                    payload: event.payload,
-                    occurred_at: event.occurred_at,
-                    reissued: event.reissued,
-                    forward: event.forward,
-                },
-            )
-            .await?;
+        outbox.emit(conn, event).await?;
     }
     Ok(())
 }
@@ -182,24 +151,33 @@ pub async fn remove_profile_events(
 
 /// Takes a deleted profile out of the sharing lists of the other profiles' events that name it
 /// (`sharing.rs` in the domain); their feed entries and pending deliveries read the same
-/// payloads. The rows are locked, so two deletions naming one event each take their own
-/// profile out of its latest payload.
+/// payloads. One statement when no event names it, as for most deletes. The events are locked,
+/// so two deletions naming one event each take their own profile out of its latest payload.
 async fn forget_in_other_events(
     conn: &mut PgConnection,
     app_pk: i64,
     profile_id: ProfileId,
 ) -> Result<()> {
-    let naming: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT e.event_seq, e.payload FROM sharing_mentions m
-         JOIN events e ON e.app_pk = m.app_pk AND e.event_seq = m.event_seq
-         WHERE m.app_pk = $1 AND m.profile_id = $2
-         FOR UPDATE OF e",
+    let naming: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM sharing_mentions WHERE app_pk = $1 AND profile_id = $2 RETURNING event_seq",
     )
     .bind(app_pk)
     .bind(profile_id.as_uuid())
     .fetch_all(&mut *conn)
     .await?;
-    for (event_seq, payload) in naming {
+    if naming.is_empty() {
+        return Ok(());
+    }
+    let payloads: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT event_seq, payload FROM events
+          WHERE app_pk = $1 AND event_seq = ANY($2)
+          FOR UPDATE",
+    )
+    .bind(app_pk)
+    .bind(&naming)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (event_seq, payload) in payloads {
         let mut payload: serde_json::Value =
             serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?;
         if forget_sharing_profile(&mut payload, profile_id) {
@@ -211,10 +189,5 @@ async fn forget_in_other_events(
                 .await?;
         }
     }
-    sqlx::query("DELETE FROM sharing_mentions WHERE app_pk = $1 AND profile_id = $2")
-        .bind(app_pk)
-        .bind(profile_id.as_uuid())
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }

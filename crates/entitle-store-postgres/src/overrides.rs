@@ -44,7 +44,7 @@ async fn refresh_with_events(
     Ok(after)
 }
 
-pub(crate) async fn load_override(
+async fn load_override(
     conn: &mut PgConnection,
     app_pk: i64,
     profile_id: ProfileId,
@@ -59,8 +59,12 @@ pub(crate) async fn load_override(
     .bind(level.as_str())
     .fetch_optional(conn)
     .await?;
-    body.map(|text| serde_json::from_str(&text).map_err(|e| corrupt("override", e)))
-        .transpose()
+    body.as_deref().map(decode_override).transpose()
+}
+
+/// An override as `access_overrides.body` stores it.
+pub(crate) fn decode_override(body: &str) -> Result<AccessOverride> {
+    serde_json::from_str(body).map_err(|e| corrupt("override", e))
 }
 
 /// Stores an override with the time of its next change, for the worker to announce.

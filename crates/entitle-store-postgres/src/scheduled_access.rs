@@ -10,27 +10,25 @@
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::plan_scheduled_access;
-use entitle_domain::purchase::AccessLevelId;
 use entitle_domain::{AppId, ProfileId};
 use sqlx::{PgConnection, Row};
 
 use crate::codec::micros;
-use crate::error::{Result, corrupt};
+use crate::error::Result;
 use crate::outbox::write_events;
-use crate::overrides::load_override;
+use crate::overrides::decode_override;
 use crate::profiles;
 
 struct Due {
     app_pk: i64,
     app_id: AppId,
     profile_id: ProfileId,
-    level: AccessLevelId,
-    due_at: Timestamp,
+    level: String,
 }
 
 pub async fn announce(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Result<u32> {
     let rows = sqlx::query(
-        "SELECT o.app_pk, a.app_id, o.profile_id, o.access_level_id, o.change_due_at
+        "SELECT o.app_pk, a.app_id, o.profile_id, o.access_level_id
            FROM access_overrides o JOIN apps a ON a.app_pk = o.app_pk
           WHERE o.change_due_at <= $1 ORDER BY o.change_due_at LIMIT $2",
     )
@@ -40,14 +38,11 @@ pub async fn announce(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Re
     .await?;
     let mut due = Vec::with_capacity(rows.len());
     for row in rows {
-        let level: String = row.try_get(3)?;
         due.push(Due {
             app_pk: row.try_get(0)?,
             app_id: AppId::from_uuid(row.try_get(1)?),
             profile_id: ProfileId::from_uuid(row.try_get(2)?),
-            level: AccessLevelId::parse(&level)
-                .ok_or_else(|| corrupt("override", "access level id invalid"))?,
-            due_at: Timestamp::from_unix_micros(row.try_get(4)?),
+            level: row.try_get(3)?,
         });
     }
     let mut by_app: Vec<(i64, Vec<ProfileId>)> = Vec::new();
@@ -66,33 +61,30 @@ pub async fn announce(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Re
 
     let mut announced = 0;
     for change in &due {
-        let still_due: Option<i64> = sqlx::query_scalar(
-            "SELECT change_due_at FROM access_overrides
+        // Read again under the profile's lock: a grant or revoke may have rewritten it.
+        let still_due: Option<(String, i64)> = sqlx::query_as(
+            "SELECT body, change_due_at FROM access_overrides
               WHERE app_pk = $1 AND profile_id = $2 AND access_level_id = $3
                 AND change_due_at <= $4
               FOR UPDATE SKIP LOCKED",
         )
         .bind(change.app_pk)
         .bind(change.profile_id.as_uuid())
-        .bind(change.level.as_str())
+        .bind(&change.level)
         .bind(micros(now))
         .fetch_optional(&mut *conn)
         .await?;
-        if still_due.is_none() {
-            continue;
-        }
-        let Some(stored) =
-            load_override(conn, change.app_pk, change.profile_id, &change.level).await?
-        else {
+        let Some((body, due_at)) = still_due else {
             continue;
         };
+        let stored = decode_override(&body)?;
         sqlx::query(
             "UPDATE access_overrides SET change_due_at = $4
               WHERE app_pk = $1 AND profile_id = $2 AND access_level_id = $3",
         )
         .bind(change.app_pk)
         .bind(change.profile_id.as_uuid())
-        .bind(change.level.as_str())
+        .bind(&change.level)
         .bind(stored.next_change_after(now).map(micros))
         .execute(&mut *conn)
         .await?;
@@ -100,9 +92,8 @@ pub async fn announce(conn: &mut PgConnection, now: Timestamp, limit: u32) -> Re
         let profile = profiles::load(conn, change.app_id, change.app_pk, change.profile_id).await?;
         let planned = plan_scheduled_access(
             &profile,
-            &change.level,
-            change.due_at.plus_micros(-1),
-            change.due_at,
+            &stored.access_level_id,
+            Timestamp::from_unix_micros(due_at),
             now,
             &mut uuid::Uuid::new_v4,
         );

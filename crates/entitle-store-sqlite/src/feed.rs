@@ -55,7 +55,7 @@ pub fn list_events(conn: &Connection, app: AppId, query: &EventQuery) -> StoreRe
         sql.push_str(" AND e.event_seq < ?");
         values.push(SqlValue::Integer(before));
     }
-    let limit = query.limit.clamp(1, 500);
+    let limit = query.limit.clamp(1, EventQuery::MAX_LIMIT);
     sql.push_str(" ORDER BY e.event_seq DESC LIMIT ?");
     values.push(SqlValue::Integer(i64::from(limit) + 1));
 

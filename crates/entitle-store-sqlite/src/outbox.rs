@@ -3,28 +3,13 @@
 
 use entitle_domain::ProfileId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{EventType, forget_sharing_profile, sharing_profile_ids};
-use entitle_domain::purchase::Environment;
+use entitle_domain::events::{PlannedEvent, forget_sharing_profile, sharing_profile_ids};
 use entitle_store::{IntegrationRow, StoreError, StoreResult, hidden_until, wanting};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec::{self, backend, micros};
 use crate::documents;
 use crate::integrations::active_integrations;
-
-/// One event to write.
-pub struct NewEvent {
-    pub profile_id: ProfileId,
-    pub event_id: uuid::Uuid,
-    pub event_type: EventType,
-    pub environment: Environment,
-    pub payload: serde_json::Value,
-    /// The event's `event_datetime`; one later than the write stays out of the feed until then.
-    pub occurred_at: Timestamp,
-    pub reissued: bool,
-    /// Analytics disabled on the profile: kept in the feed, sent to no integration.
-    pub forward: bool,
-}
 
 /// Collects a request's events; the app's integrations are read once, on the first event.
 pub struct Outbox<'c> {
@@ -44,7 +29,7 @@ impl<'c> Outbox<'c> {
         }
     }
 
-    pub fn emit(&mut self, event: NewEvent) -> StoreResult<()> {
+    pub fn emit(&mut self, event: PlannedEvent) -> StoreResult<()> {
         let targets = self.targets(&event)?;
         if event.event_type.is_webhook_only() && targets.is_empty() {
             return Ok(());
@@ -117,7 +102,7 @@ impl<'c> Outbox<'c> {
     }
 
     /// The active integrations of the app that want this event (read once per request).
-    fn targets(&mut self, event: &NewEvent) -> StoreResult<Vec<i64>> {
+    fn targets(&mut self, event: &PlannedEvent) -> StoreResult<Vec<i64>> {
         if self.integrations.is_none() {
             self.integrations = Some(active_integrations(self.conn, self.app_pk)?);
         }
@@ -163,25 +148,29 @@ pub fn remove_profile_events(
 
 /// Takes a deleted profile out of the sharing lists of the other profiles' events that name it
 /// (`sharing.rs` in the domain); their feed entries and pending deliveries read the same bodies.
+/// One statement when no event names it, as for most deletes.
 fn forget_in_other_events(
     conn: &Connection,
     app_pk: i64,
     profile_id: ProfileId,
 ) -> StoreResult<()> {
-    let bodies: Vec<(i64, Option<String>)> = conn
+    let naming: Vec<i64> = conn
         .prepare_cached(
-            "SELECT b.body_pk, b.personal FROM sharing_mentions m
-             JOIN event_bodies b ON b.body_pk = m.body_pk
-             WHERE m.app_pk = ?1 AND m.profile_id = ?2",
+            "DELETE FROM sharing_mentions WHERE app_pk = ?1 AND profile_id = ?2 RETURNING body_pk",
         )
         .map_err(backend)?
-        .query_map(params![app_pk, profile_id.as_bytes()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_map(params![app_pk, profile_id.as_bytes()], |row| row.get(0))
         .map_err(backend)?
         .collect::<Result<_, _>>()
         .map_err(backend)?;
-    for (body_pk, personal) in bodies {
+    for body_pk in naming {
+        let personal: Option<String> = conn
+            .prepare_cached("SELECT personal FROM event_bodies WHERE body_pk = ?1")
+            .map_err(backend)?
+            .query_row([body_pk], |row| row.get(0))
+            .optional()
+            .map_err(backend)?
+            .flatten();
         let Some(text) = personal else { continue };
         let mut fields: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| StoreError::Backend(format!("stored event fields unreadable: {e}")))?;
@@ -192,11 +181,5 @@ fn forget_in_other_events(
                 .map_err(backend)?;
         }
     }
-    codec::for_profile(
-        conn,
-        "DELETE FROM sharing_mentions WHERE app_pk = ?1 AND profile_id = ?2",
-        app_pk,
-        profile_id,
-    )?;
     Ok(())
 }

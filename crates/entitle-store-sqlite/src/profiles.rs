@@ -3,10 +3,10 @@
 use std::sync::LazyLock;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{EventType, profile_deleted_payload};
+use entitle_domain::events::plan_profile_deleted;
 use entitle_domain::keys::keyed_hash;
 use entitle_domain::profile::{Profile, ProfileAttributes, ProfilePatch};
-use entitle_domain::purchase::{Environment, ProfileAccessView};
+use entitle_domain::purchase::ProfileAccessView;
 use entitle_domain::resolve::{
     CreatePlan, ProfileIdentity, ProfileRef, ResolveError, plan_create, resolve_existing,
 };
@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::apps::app_pk;
 use crate::codec::{self, backend, micros, timestamp, uuid_column};
 use crate::documents::Document;
-use crate::outbox::{self, NewEvent, Outbox};
+use crate::outbox::{self, Outbox};
 use crate::slots;
 
 /// A profile row as stored.
@@ -398,15 +398,11 @@ fn announce_deletion(
     app_pk: i64,
     report: &DeletionReport,
 ) -> StoreResult<()> {
-    let event_id = uuid::Uuid::new_v4();
-    Outbox::new(conn, app_pk, report.deleted_at).emit(NewEvent {
-        profile_id: report.profile_id,
-        event_id,
-        event_type: EventType::ProfileDeleted,
-        environment: Environment::Production,
-        payload: profile_deleted_payload(app, report.profile_id, event_id, report.deleted_at),
-        occurred_at: report.deleted_at,
-        reissued: false,
-        forward: true,
-    })
+    let event = plan_profile_deleted(
+        app,
+        report.profile_id,
+        report.deleted_at,
+        uuid::Uuid::new_v4(),
+    );
+    Outbox::new(conn, app_pk, report.deleted_at).emit(event)
 }

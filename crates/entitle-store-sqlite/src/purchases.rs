@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apps::app_pk;
 use crate::codec::{backend, micros};
-use crate::outbox::{NewEvent, Outbox};
+use crate::outbox::Outbox;
 use crate::{chains, config, profiles, views};
 
 /// The app's internal key for a request that names a profile: an unknown app has no profiles.
@@ -136,16 +136,7 @@ pub fn write_events(
 ) -> StoreResult<()> {
     let mut outbox = Outbox::new(conn, app_pk, at);
     for event in planned {
-        outbox.emit(NewEvent {
-            profile_id: event.profile_id,
-            event_id: event.event_id,
-            event_type: event.event_type,
-            environment: event.environment,
-            payload: event.payload,
-            occurred_at: event.occurred_at,
-            reissued: event.reissued,
-            forward: event.forward,
-        })?;
+        outbox.emit(event)?;
     }
     Ok(())
 }
@@ -175,7 +166,7 @@ fn refresh_with_events(
     Ok(after)
 }
 
-pub(crate) fn load_override(
+fn load_override(
     conn: &Connection,
     app_pk: i64,
     profile_id: ProfileId,
@@ -189,11 +180,13 @@ pub(crate) fn load_override(
         .query_row(params![app_pk, profile_id.as_bytes(), level.as_str()], |row| row.get(0))
         .optional()
         .map_err(backend)?;
-    body.map(|text| {
-        serde_json::from_str(&text)
-            .map_err(|e| StoreError::Backend(format!("stored override unreadable: {e}")))
-    })
-    .transpose()
+    body.as_deref().map(decode_override).transpose()
+}
+
+/// An override as `access_overrides.body` stores it.
+pub(crate) fn decode_override(body: &str) -> StoreResult<AccessOverride> {
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Backend(format!("stored override unreadable: {e}")))
 }
 
 /// Stores an override with the time of its next change, for the worker to announce.

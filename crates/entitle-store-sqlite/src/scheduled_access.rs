@@ -6,9 +6,9 @@
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::plan_scheduled_access;
-use entitle_domain::purchase::AccessLevelId;
+use entitle_domain::purchase::AccessOverride;
 use entitle_domain::{AppId, ProfileId};
-use entitle_store::{StoreError, StoreResult};
+use entitle_store::StoreResult;
 use rusqlite::{Connection, params};
 
 use crate::codec::{backend, micros, timestamp, uuid_column};
@@ -18,14 +18,14 @@ struct Due {
     app_pk: i64,
     app_id: AppId,
     profile_id: ProfileId,
-    level: AccessLevelId,
+    stored: AccessOverride,
     due_at: Timestamp,
 }
 
 pub fn announce(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<u32> {
     let due: Vec<Due> = conn
         .prepare_cached(
-            "SELECT o.app_pk, a.app_id, o.profile_id, o.access_level_id, o.change_due_at
+            "SELECT o.app_pk, a.app_id, o.profile_id, o.body, o.change_due_at
                FROM access_overrides o JOIN apps a ON a.app_pk = o.app_pk
               WHERE o.change_due_at <= ?1 ORDER BY o.change_due_at LIMIT ?2",
         )
@@ -41,24 +41,18 @@ pub fn announce(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<u3
         })
         .map_err(backend)?
         .map(|row| {
-            let (app_pk, app_id, profile_id, level, due_at) = row.map_err(backend)?;
-            let level = AccessLevelId::parse(&level)
-                .ok_or_else(|| StoreError::Backend("stored access level id invalid".into()))?;
+            let (app_pk, app_id, profile_id, body, due_at) = row.map_err(backend)?;
             Ok(Due {
                 app_pk,
                 app_id,
                 profile_id,
-                level,
+                stored: purchases::decode_override(&body)?,
                 due_at,
             })
         })
         .collect::<StoreResult<_>>()?;
     for change in &due {
-        let Some(stored) =
-            purchases::load_override(conn, change.app_pk, change.profile_id, &change.level)?
-        else {
-            continue;
-        };
+        let level = &change.stored.access_level_id;
         conn.prepare_cached(
             "UPDATE access_overrides SET change_due_at = ?4
               WHERE app_pk = ?1 AND profile_id = ?2 AND access_level_id = ?3",
@@ -67,19 +61,13 @@ pub fn announce(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<u3
         .execute(params![
             change.app_pk,
             change.profile_id.as_bytes(),
-            change.level.as_str(),
-            stored.next_change_after(now).map(micros)
+            level.as_str(),
+            change.stored.next_change_after(now).map(micros)
         ])
         .map_err(backend)?;
         let profile = profiles::load(conn, change.app_id, change.app_pk, change.profile_id)?;
-        let planned = plan_scheduled_access(
-            &profile,
-            &change.level,
-            change.due_at.plus_micros(-1),
-            change.due_at,
-            now,
-            &mut uuid::Uuid::new_v4,
-        );
+        let planned =
+            plan_scheduled_access(&profile, level, change.due_at, now, &mut uuid::Uuid::new_v4);
         purchases::write_events(conn, change.app_pk, now, planned.into_iter().collect())?;
     }
     Ok(due.len() as u32)

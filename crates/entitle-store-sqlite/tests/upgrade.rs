@@ -7,13 +7,37 @@ use entitle_domain::resolve::ProfileRef;
 use entitle_store::{EventFeedStore, EventQuery, ProfileStore};
 use entitle_store_sqlite::{SqliteConfig, SqliteStore, integrity};
 
-const VERSION_5: [&str; 5] = [
+/// The migrations of earlier schema versions, in order: version n is the first n.
+const MIGRATIONS: [&str; 9] = [
     include_str!("../migrations/0001_profiles.sql"),
     include_str!("../migrations/0002_purchases.sql"),
     include_str!("../migrations/0003_events.sql"),
     include_str!("../migrations/0004_expirations.sql"),
     include_str!("../migrations/0005_deletion_jobs.sql"),
+    include_str!("../migrations/0006_compact_rows.sql"),
+    // Migration 7 copies profile rows in code; on a database with none, its SQL is all there is.
+    include_str!("../migrations/0007_profile_slots.sql"),
+    include_str!("../migrations/0008_sharing_mentions.sql"),
+    include_str!("../migrations/0009_events_dated_ahead.sql"),
 ];
+
+/// A database file at schema `version`, as a build of that version left it.
+fn database_at(path: &std::path::Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
+            [index as i64 + 1],
+        )
+        .unwrap();
+    }
+    conn
+}
 
 const OLD_ATTRIBUTES: &str =
     r#"{"email":"old@example.org","custom_attributes":[{"key":"tier","value":"pro"}]}"#;
@@ -32,19 +56,7 @@ async fn events_written_at_schema_version_5_read_the_same_after_the_upgrade() {
             "event_properties": {"access_level_id": "premium"}}),
     ];
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        for (index, sql) in VERSION_5.iter().enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
-                [index as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = database_at(&path, 5);
         conn.execute(
             "INSERT INTO apps (app_pk, app_id, name, record_key, created_at, next_event_seq)
              VALUES (1, ?1, 'old', x'00', 0, 2)",
@@ -93,12 +105,8 @@ async fn events_written_at_schema_version_5_read_the_same_after_the_upgrade() {
         .list_events(
             app,
             EventQuery {
-                profile_id: None,
-                customer_user_id: None,
-                event_type: None,
-                before: None,
                 limit: 10,
-                as_of: entitle_domain::datetime::Timestamp::now(),
+                ..EventQuery::default()
             },
         )
         .await
@@ -118,22 +126,7 @@ async fn profiles_written_at_schema_version_6_are_all_found_after_moving_to_thei
     let app = AppId::new_random();
     let profiles: Vec<uuid::Uuid> = (0..200).map(|_| uuid::Uuid::new_v4()).collect();
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        let version_6 = VERSION_5
-            .iter()
-            .chain([&include_str!("../migrations/0006_compact_rows.sql")]);
-        for (index, sql) in version_6.enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
-                [index as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = database_at(&path, 6);
         conn.execute(
             "INSERT INTO apps (app_pk, app_id, name, record_key, created_at) VALUES (1, ?1, 'old', x'00', 0)",
             [app.as_bytes()],
@@ -194,24 +187,7 @@ async fn events_written_at_schema_version_7_lose_a_deleted_profile_they_name() {
         "profiles_sharing_access_level": [{"profile_id": named.to_string(), "customer_user_id": "named-x"}],
     });
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        // Migration 7 copies profile rows in code; with none to copy, its SQL is all there is.
-        let version_7 = VERSION_5.iter().chain([
-            &include_str!("../migrations/0006_compact_rows.sql"),
-            &include_str!("../migrations/0007_profile_slots.sql"),
-        ]);
-        for (index, sql) in version_7.enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
-                [index as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = database_at(&path, 7);
         conn.execute(
             "INSERT INTO apps (app_pk, app_id, name, record_key, created_at, next_event_seq)
              VALUES (1, ?1, 'old', x'00', 0, 2)",
@@ -253,12 +229,8 @@ async fn events_written_at_schema_version_7_lose_a_deleted_profile_they_name() {
         .list_events(
             app,
             EventQuery {
-                profile_id: None,
-                customer_user_id: None,
-                event_type: None,
-                before: None,
                 limit: 10,
-                as_of: entitle_domain::datetime::Timestamp::now(),
+                ..EventQuery::default()
             },
         )
         .await
@@ -320,25 +292,7 @@ async fn grants_written_at_schema_version_9_get_their_next_change_time() {
         },
     ];
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        let version_9 = VERSION_5.iter().chain([
-            &include_str!("../migrations/0006_compact_rows.sql"),
-            &include_str!("../migrations/0007_profile_slots.sql"),
-            &include_str!("../migrations/0008_sharing_mentions.sql"),
-            &include_str!("../migrations/0009_events_dated_ahead.sql"),
-        ]);
-        for (index, sql) in version_9.enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 0)",
-                [index as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = database_at(&path, 9);
         for value in &overrides {
             conn.execute(
                 "INSERT INTO access_overrides (app_pk, profile_id, access_level_id, body)

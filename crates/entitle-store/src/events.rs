@@ -80,15 +80,22 @@ pub struct EventQuery {
     pub as_of: Timestamp,
 }
 
+impl EventQuery {
+    /// A page when none is asked for.
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// The largest page.
+    pub const MAX_LIMIT: u32 = 500;
+}
+
 impl Default for EventQuery {
-    /// The whole feed as it stands now, newest first, a page of 50.
+    /// The whole feed as it stands now, newest first, a page of the default size.
     fn default() -> Self {
         Self {
             profile_id: None,
             customer_user_id: None,
             event_type: None,
             before: None,
-            limit: 50,
+            limit: Self::DEFAULT_LIMIT,
             as_of: Timestamp::now(),
         }
     }

@@ -3,18 +3,20 @@
 
 mod derive;
 mod payload;
+mod personal;
 mod plan;
 mod retry;
 mod sharing;
 
 pub use derive::{AccessChange, access_changes, replay_chain, transaction_events};
 pub use payload::{
-    EventContext, PERSONAL_FIELDS, SharingProfile, access_level_properties, build_payload,
-    join_personal, profile_deleted_payload, split_personal, transaction_properties,
+    EventContext, SharingProfile, access_level_properties, build_payload, profile_deleted_payload,
+    transaction_properties,
 };
+pub use personal::{PERSONAL_FIELDS, join_personal, split_personal};
 pub use plan::{
-    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_scheduled_access,
-    plan_store_event,
+    PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_profile_deleted,
+    plan_scheduled_access, plan_store_event,
 };
 pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
 pub use sharing::{forget_sharing_profile, sharing_profile_ids};

@@ -5,13 +5,14 @@ use serde_json::Value;
 use super::EventType;
 use super::derive::{access_changes, replay_chain, transaction_events};
 use super::payload::{
-    EventContext, SharingProfile, access_level_properties, build_payload, transaction_properties,
+    EventContext, SharingProfile, access_level_properties, build_payload, profile_deleted_payload,
+    transaction_properties,
 };
 use crate::datetime::Timestamp;
-use crate::ids::ProfileId;
+use crate::ids::{AppId, ProfileId};
 use crate::profile::Profile;
 use crate::purchase::{
-    AccessLevelId, Chain, ChainOwnership, Environment, ProfileAccessView, Upsert,
+    AccessCandidate, AccessLevelId, Chain, ChainOwnership, Environment, ProfileAccessView, Upsert,
 };
 
 /// An event to write to the feed (and to the outbox when `forward`).
@@ -173,44 +174,62 @@ pub fn plan_access_events(
                 (None, Some(before)) => (before, false),
                 (None, None) => return None,
             };
-            let event_id = new_id();
-            let properties = access_level_properties(candidate, active, now);
-            Some(PlannedEvent {
-                profile_id: touched.after.profile_id,
-                event_id,
-                event_type: EventType::AccessLevelUpdated,
+            Some(access_level_updated(
+                &context,
+                candidate,
+                active,
+                now,
                 environment,
-                payload: build_payload(
-                    &context,
-                    event_id,
-                    EventType::AccessLevelUpdated,
-                    now,
-                    properties,
-                    false,
-                ),
-                occurred_at: now,
-                reissued: false,
-                forward: forward(touched.after),
-            })
+                new_id,
+            ))
         })
         .collect()
 }
 
-/// `access_level_updated` for `level` of `profile` if it began or ended between `since` and
-/// `now` with no write (a grant's scheduled start or end, a revoke taking effect), dated
-/// `changed_at`. Grants and revokes are the profile's own: shared with no one, and counted as
-/// production like the writes that made them.
+/// One `access_level_updated` of the context's profile, dated `changed_at`.
+fn access_level_updated(
+    context: &EventContext<'_>,
+    candidate: &AccessCandidate,
+    active: bool,
+    changed_at: Timestamp,
+    environment: Environment,
+    new_id: &mut dyn FnMut() -> uuid::Uuid,
+) -> PlannedEvent {
+    let event_id = new_id();
+    PlannedEvent {
+        profile_id: context.profile.profile_id,
+        event_id,
+        event_type: EventType::AccessLevelUpdated,
+        environment,
+        payload: build_payload(
+            context,
+            event_id,
+            EventType::AccessLevelUpdated,
+            changed_at,
+            access_level_properties(candidate, active, context.now),
+            false,
+        ),
+        occurred_at: changed_at,
+        reissued: false,
+        forward: forward(context.profile),
+    }
+}
+
+/// `access_level_updated` for `level` of `profile` if it began or ended at `changed_at` with no
+/// write (a grant's scheduled start or end, a revoke taking effect): its state just before then
+/// against its state `now`. Grants and revokes are the profile's own: shared with no one, and
+/// counted as production like the writes that made them.
 pub fn plan_scheduled_access(
     profile: &Profile,
     level: &AccessLevelId,
-    since: Timestamp,
     changed_at: Timestamp,
     now: Timestamp,
     new_id: &mut dyn FnMut() -> uuid::Uuid,
 ) -> Option<PlannedEvent> {
     let view = &profile.purchases;
+    let just_before = changed_at.plus_micros(-1);
     let name = level.as_str().to_owned();
-    let was_active = view.active_levels(since).contains(&name);
+    let was_active = view.active_levels(just_before).contains(&name);
     let active = view.active_levels(now).contains(&name);
     if was_active == active {
         return None;
@@ -220,30 +239,40 @@ pub fn plan_scheduled_access(
             .into_iter()
             .find(|candidate| candidate.access_level_id == *level)
     };
-    let candidate = of_level(now).or_else(|| of_level(since))?;
+    let candidate = of_level(now).or_else(|| of_level(just_before))?;
     let context = EventContext {
         profile,
         sharing: &[],
         now,
     };
-    let event_id = new_id();
-    Some(PlannedEvent {
-        profile_id: profile.profile_id,
+    Some(access_level_updated(
+        &context,
+        &candidate,
+        active,
+        changed_at,
+        Environment::Production,
+        new_id,
+    ))
+}
+
+/// `profile_deleted` (an entitle extension, with no personal data); the stores create it only
+/// for the integrations that subscribed to it.
+pub fn plan_profile_deleted(
+    app: AppId,
+    profile_id: ProfileId,
+    deleted_at: Timestamp,
+    event_id: uuid::Uuid,
+) -> PlannedEvent {
+    PlannedEvent {
+        profile_id,
         event_id,
-        event_type: EventType::AccessLevelUpdated,
+        event_type: EventType::ProfileDeleted,
         environment: Environment::Production,
-        payload: build_payload(
-            &context,
-            event_id,
-            EventType::AccessLevelUpdated,
-            changed_at,
-            access_level_properties(&candidate, active, now),
-            false,
-        ),
-        occurred_at: changed_at,
+        payload: profile_deleted_payload(app, profile_id, event_id, deleted_at),
+        occurred_at: deleted_at,
         reissued: false,
-        forward: forward(profile),
-    })
+        forward: true,
+    }
 }
 
 /// The events of a subscription period that ended with no newer transaction: the expiry for
@@ -311,24 +340,14 @@ pub fn plan_expiry(
         for candidate in view.access_levels(now) {
             let level = candidate.access_level_id.as_str().to_owned();
             if was_active.contains(&level) && !active.contains(&level) {
-                let event_id = new_id();
-                planned.push(PlannedEvent {
-                    profile_id: holder.after.profile_id,
-                    event_id,
-                    event_type: EventType::AccessLevelUpdated,
-                    environment: latest.transaction.environment,
-                    payload: build_payload(
-                        &context,
-                        event_id,
-                        EventType::AccessLevelUpdated,
-                        ended_at,
-                        access_level_properties(&candidate, false, now),
-                        false,
-                    ),
-                    occurred_at: ended_at,
-                    reissued: false,
-                    forward: forward(holder.after),
-                });
+                planned.push(access_level_updated(
+                    &context,
+                    &candidate,
+                    false,
+                    ended_at,
+                    latest.transaction.environment,
+                    new_id,
+                ));
             }
         }
     }

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, days_from_now, subscription};
+use crate::helpers::{ADMIN_TOKEN, TestServer, days_from_now, send, subscription};
 use crate::process::{ServerProcess, create_app};
 use crate::receiver::Receiver;
 
@@ -171,4 +171,88 @@ async fn a_deleted_profile_leaves_no_trace() {
     for secret in &secrets {
         assert!(!contains(&logs, secret), "{secret} is in the logs");
     }
+}
+
+/// A period of one subscription chain, which a second profile restoring it shares.
+fn shared_chain(id: &str) -> Value {
+    subscription(id, "shared-chain", &days_from_now(-1), &days_from_now(30))
+}
+
+/// Feed entries that name `cuid` or `profile_id` anywhere, as text (a search of the whole
+/// entry, not only where the name is expected).
+async fn naming(server: &TestServer, cuid: &str, profile_id: &str) -> Vec<String> {
+    server
+        .feed("")
+        .await
+        .iter()
+        // The announcement of a deletion carries the deleted profile's id and nothing else.
+        .filter(|entry| entry["event_type"] != "profile_deleted")
+        .map(Value::to_string)
+        .filter(|entry| entry.contains(cuid) || entry.contains(profile_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_profile_leaves_the_sharing_lists_of_other_profiles_events() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    let keeper = server.create_profile("keeper").await;
+    let leaver = server.create_profile("leaver-inheritor").await;
+    server
+        .set_transaction("keeper", &shared_chain("tx-1"))
+        .await;
+    server
+        .set_transaction("leaver-inheritor", &shared_chain("tx-1"))
+        .await;
+    // The renewal's events of the keeper name the inheritor as sharing the access.
+    server
+        .set_transaction("keeper", &shared_chain("tx-2"))
+        .await;
+    let keepers_naming_it: Vec<Value> = server
+        .feed(&format!("profile_id={keeper}"))
+        .await
+        .into_iter()
+        .filter(|e| e.to_string().contains("leaver-inheritor"))
+        .collect();
+    assert!(!keepers_naming_it.is_empty(), "the keeper's events name it");
+    let (status, _) = send(server.profile(Method::DELETE, "leaver-inheritor")).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        naming(&server, "leaver-inheritor", &leaver).await,
+        Vec::<String>::new(),
+        "nothing in the feed names the deleted inheritor"
+    );
+    // The keeper's events stay, with a list that no longer holds it (null: no one else left).
+    let keepers = server.feed(&format!("profile_id={keeper}")).await;
+    for before in &keepers_naming_it {
+        let after = keepers
+            .iter()
+            .find(|e| e["event_id"] == before["event_id"])
+            .expect("the keeper's event stays");
+        assert_eq!(
+            after["payload"]["profiles_sharing_access_level"],
+            Value::Null
+        );
+        assert_eq!(after["payload"]["customer_user_id"], "keeper");
+    }
+
+    // The other way round: a new inheritor's events name the parent, which is then deleted.
+    let heir = server.create_profile("heir").await;
+    server.set_transaction("heir", &shared_chain("tx-2")).await;
+    let heirs = server.feed(&format!("profile_id={heir}")).await;
+    assert!(
+        heirs.iter().any(|e| e.to_string().contains(&keeper)),
+        "the heir's events name the parent: {heirs:?}"
+    );
+    let (status, _) = send(server.profile(Method::DELETE, "keeper")).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        naming(&server, "\"keeper\"", &keeper).await,
+        Vec::<String>::new(),
+        "nothing in the feed names the deleted parent"
+    );
+    assert!(
+        !server.feed(&format!("profile_id={heir}")).await.is_empty(),
+        "the heir's events stay"
+    );
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::feed::{new_events, with};
+use crate::feed::{feed_once, new_events, with};
 use crate::helpers::*;
 
 #[tokio::test]
@@ -228,14 +228,10 @@ async fn a_period_that_ends_is_announced_when_it_ends() {
     let body = subscription("short-1", "short-1", &days_from_now(-1), &ends);
     server.set_transaction("short", &body).await;
     server.set_transaction("heir", &body).await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    let expired = loop {
-        let feed = server.feed("event_type=subscription_expired").await;
-        if !feed.is_empty() || tokio::time::Instant::now() > deadline {
-            break feed;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let expired = feed_once(&server, "event_type=subscription_expired", |feed| {
+        !feed.is_empty()
+    })
+    .await;
     assert_eq!(expired.len(), 1, "announced once");
     assert_eq!(expired[0]["profile_id"], holder.as_str(), "to the parent");
     let revoked: Vec<_> = server
@@ -275,27 +271,22 @@ async fn scheduled_grants_and_revokes_are_announced_when_they_take_effect() {
     let revoke_at = now.plus_micros(1_500_000);
     let vip_starts = now.plus_micros(1_000_000);
     let vip_ends = now.plus_micros(2_500_000);
-    let granted = server
-        .post_for(GRANT, "timed", &json!({"access_level_id": "premium"}))
-        .await;
-    assert_eq!(granted.0, 200, "{}", granted.1);
-    let revoked = server
-        .post_for(
+    let requests = [
+        (GRANT, json!({"access_level_id": "premium"})),
+        (
             REVOKE,
-            "timed",
-            &json!({"access_level_id": "premium", "revoke_at": revoke_at.to_rfc3339()}),
-        )
-        .await;
-    assert_eq!(revoked.0, 200, "{}", revoked.1);
-    let scheduled = server
-        .post_for(
+            json!({"access_level_id": "premium", "revoke_at": revoke_at.to_rfc3339()}),
+        ),
+        (
             GRANT,
-            "timed",
-            &json!({"access_level_id": "vip", "starts_at": vip_starts.to_rfc3339(),
-                    "expires_at": vip_ends.to_rfc3339()}),
-        )
-        .await;
-    assert_eq!(scheduled.0, 200, "{}", scheduled.1);
+            json!({"access_level_id": "vip", "starts_at": vip_starts.to_rfc3339(),
+                   "expires_at": vip_ends.to_rfc3339()}),
+        ),
+    ];
+    for (path, body) in &requests {
+        let (status, answer) = server.post_for(path, "timed", body).await;
+        assert_eq!(status, 200, "{body}: {answer}");
+    }
 
     let announced = |level: &str, active: bool, at: entitle_domain::datetime::Timestamp| {
         json!([level, active, at.to_event_format()])
@@ -305,12 +296,8 @@ async fn scheduled_grants_and_revokes_are_announced_when_they_take_effect() {
         announced("vip", true, vip_starts),
         announced("vip", false, vip_ends),
     ];
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let seen: Vec<Value> = server
-            .feed("customer_user_id=timed&event_type=access_level_updated")
-            .await
-            .iter()
+    let seen = |feed: &[Value]| -> Vec<Value> {
+        feed.iter()
             .map(|e| {
                 let properties = &e["payload"]["event_properties"];
                 json!([
@@ -319,16 +306,17 @@ async fn scheduled_grants_and_revokes_are_announced_when_they_take_effect() {
                     e["payload"]["event_datetime"]
                 ])
             })
-            .collect();
-        if expected.iter().all(|want| seen.contains(want)) {
-            let (_, profile) = send(server.profile(reqwest::Method::GET, "timed")).await;
-            assert!(active_levels(&profile).is_empty(), "{profile}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "announced: {seen:?}, expected among them: {expected:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+            .collect()
+    };
+    feed_once(
+        &server,
+        "customer_user_id=timed&event_type=access_level_updated",
+        |feed| {
+            let seen = seen(feed);
+            expected.iter().all(|want| seen.contains(want))
+        },
+    )
+    .await;
+    let (_, profile) = send(server.profile(reqwest::Method::GET, "timed")).await;
+    assert!(active_levels(&profile).is_empty(), "{profile}");
 }

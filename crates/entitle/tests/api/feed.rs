@@ -24,6 +24,27 @@ pub async fn new_events(server: &TestServer, query: &str, before: &mut usize) ->
     added
 }
 
+/// The feed (with `query`) once `holds` is true of it: events the worker writes on its own
+/// come within a tick or two. Panics, showing the feed, after 20 s.
+pub async fn feed_once(
+    server: &TestServer,
+    query: &str,
+    holds: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let feed = server.feed(query).await;
+        if holds(&feed) {
+            return feed;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never came: {query}: {feed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Sends `transaction` for `quiet` and returns the event types it added to the feed.
 async fn events_of(server: &TestServer, transaction: &Value, seen: &mut usize) -> Vec<String> {
     let (status, body) = server.set_transaction("quiet", transaction).await;
@@ -301,16 +322,11 @@ async fn an_event_dated_ahead_is_delivered_at_once_and_shown_from_its_date() {
         converts_at.to_event_format(),
         "delivered with its date unchanged"
     );
-    loop {
-        let shown = converted(&server.feed("customer_user_id=early").await);
-        let now = entitle_domain::datetime::Timestamp::now();
-        if shown {
-            assert!(now >= converts_at, "shown before its date");
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never shown");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    feed_once(&server, "customer_user_id=early", converted).await;
+    assert!(
+        entitle_domain::datetime::Timestamp::now() >= converts_at,
+        "shown before its date"
+    );
 }
 
 /// Spec §9.4 and §9.7: a trial's events carry its length; the events of a billing issue carry
@@ -358,15 +374,11 @@ async fn trial_length_grace_end_and_a_billing_failure_in_the_payloads() {
         );
     }
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let expired = loop {
-        let feed = server.feed("event_type=subscription_expired").await;
-        if let Some(event) = feed.first() {
-            break event["payload"]["event_properties"].clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never expired");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let feed = feed_once(&server, "event_type=subscription_expired", |feed| {
+        !feed.is_empty()
+    })
+    .await;
+    let expired = &feed[0]["payload"]["event_properties"];
     assert_eq!(expired["cancellation_reason"], "billing_error");
     assert_eq!(expired["is_in_grace_period"], false);
     assert_eq!(expired["will_renew"], false);

@@ -34,9 +34,6 @@ impl Params {
     }
 }
 
-pub const DEFAULT_LIMIT: u32 = 50;
-pub const MAX_LIMIT: u32 = 500;
-
 fn invalid(source: &str, message: &str) -> ApiError {
     ApiError::Invalid(ValidationError::field(source, message))
 }
@@ -129,11 +126,11 @@ pub async fn list(
             .transpose()?,
         before: params.get("cursor").map(decode_cursor).transpose()?,
         limit: match params.get("limit") {
-            None => DEFAULT_LIMIT,
+            None => EventQuery::DEFAULT_LIMIT,
             Some(text) => text
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .filter(|n| (1..=EventQuery::MAX_LIMIT).contains(n))
                 .ok_or_else(|| invalid("limit", "limit must be a whole number from 1 to 500"))?,
         },
         as_of: Timestamp::now(),
