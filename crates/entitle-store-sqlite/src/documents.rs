@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::thread::LocalKey;
 
+use entitle_domain::purchase::ProfileAccessView;
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use serde::Serialize;
@@ -29,10 +30,12 @@ use zstd::dict::{DecoderDictionary, EncoderDictionary};
 /// can never change once a document was written with it; a better one is a new format byte.
 const FORMAT_V1: u8 = 1;
 /// The first byte of a binary document: postcard, uncompressed. Postcard carries no field
-/// names, so the layout of a type written in this format can never change: a changed type
-/// is a new format byte, with the old layout kept to read older rows. The tests pin the
-/// bytes of a view (`a_binary_view_keeps_its_layout`).
+/// names, so the layout of a type written in a format can never change: a changed type is a
+/// new format byte, with the old layout kept to read older rows. The tests pin the bytes of
+/// a view in each (`a_binary_view_keeps_its_layout`). The first layout of the purchases view
+/// (`documents/layout_v1.rs`) lacked the candidates' store country and variation.
 const FORMAT_BINARY_V1: u8 = 2;
+const FORMAT_BINARY_V2: u8 = 3;
 const DICTIONARY_V1: &[u8] = include_bytes!("documents/dictionary-v1.json");
 /// Fast to compress (a write packs several documents) and still small; see docs/performance.md.
 const LEVEL: i32 = 3;
@@ -98,7 +101,7 @@ pub fn pack<T: Serialize + ?Sized>(value: &T) -> StoreResult<Vec<u8>> {
 
 /// Packs a value in the binary form (for the purchases view: see the module's note).
 pub fn pack_binary<T: Serialize + ?Sized>(value: &T) -> StoreResult<Vec<u8>> {
-    postcard::to_extend(value, vec![FORMAT_BINARY_V1])
+    postcard::to_extend(value, vec![FORMAT_BINARY_V2])
         .map_err(|e| StoreError::Backend(format!("cannot pack a document: {e}")))
 }
 
@@ -126,17 +129,34 @@ impl Document {
         match self {
             Document::Plain(text) => serde_json::from_str(text).map_err(|e| corrupt(what, e)),
             Document::Packed(bytes) => match bytes.split_first() {
-                Some((&FORMAT_BINARY_V1, encoded)) => match postcard::take_from_bytes(encoded) {
-                    Ok((value, [])) => Ok(value),
-                    Ok(_) => Err(corrupt(what, "bytes after the document")),
-                    Err(e) => Err(corrupt(what, e)),
-                },
+                Some((&FORMAT_BINARY_V2, encoded)) => from_binary(encoded, what),
                 _ => {
                     let json = unpack_json(bytes, what)?;
                     serde_json::from_slice(&json).map_err(|e| corrupt(what, e))
                 }
             },
         }
+    }
+}
+
+impl Document {
+    /// A profile's purchases view, in whichever form its row was written.
+    pub fn decode_view(&self) -> StoreResult<ProfileAccessView> {
+        const WHAT: &str = "purchases view";
+        match self {
+            Document::Packed(bytes) if bytes.first() == Some(&FORMAT_BINARY_V1) => {
+                from_binary::<layout_v1::ViewV1>(&bytes[1..], WHAT).map(Into::into)
+            }
+            _ => self.decode(WHAT),
+        }
+    }
+}
+
+fn from_binary<T: DeserializeOwned>(encoded: &[u8], what: &str) -> StoreResult<T> {
+    match postcard::take_from_bytes(encoded) {
+        Ok((value, [])) => Ok(value),
+        Ok(_) => Err(corrupt(what, "bytes after the document")),
+        Err(e) => Err(corrupt(what, e)),
     }
 }
 
@@ -180,6 +200,8 @@ pub fn read_payload(facts: &Document, personal: Option<&str>) -> StoreResult<ser
     };
     Ok(entitle_domain::events::join_personal(facts, personal))
 }
+
+mod layout_v1;
 
 #[cfg(test)]
 mod tests;

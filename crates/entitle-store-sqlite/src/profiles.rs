@@ -137,7 +137,7 @@ fn decode_attributes(row: &Row) -> StoreResult<ProfileAttributes> {
 pub fn to_profile(app: AppId, row: Row) -> StoreResult<Profile> {
     let attributes = decode_attributes(&row)?;
     let purchases = match &row.purchases {
-        Some(stored) => stored.decode("purchases view")?,
+        Some(stored) => stored.decode_view()?,
         None => ProfileAccessView::default(),
     };
     Ok(Profile {

@@ -40,6 +40,14 @@ pub struct AccessCandidate {
     pub is_refund: bool,
     pub will_renew: bool,
     pub is_lifetime: bool,
+    /// The storefront's country of the chain's latest transaction (`price.country`), for
+    /// `access_level_updated` (spec §9.5); `None` for a grant, and in views stored before it
+    /// was kept (read as absent until the profile's next write).
+    #[serde(default)]
+    pub store_country: Option<String>,
+    /// The paywall variation that made the chain's latest sale, for `access_level_updated`.
+    #[serde(default)]
+    pub variation_id: Option<String>,
     /// When the claim was last asserted (transaction received, grant made): a revoke made
     /// after it overrides it; a later transaction of the chain supersedes the revoke.
     pub asserted_at: Timestamp,
@@ -127,6 +135,8 @@ pub fn candidates_for(key: &ChainKey, chain: &Chain) -> Option<AccessCandidate> 
             && t.renew_status
             && !t.is_refunded(),
         is_lifetime: lifetime && !t.is_refunded(),
+        store_country: Some(t.price.country.clone()),
+        variation_id: t.variation_id.clone(),
         asserted_at: latest.received_at,
     })
 }

@@ -154,6 +154,8 @@ impl AccessOverride {
             is_refund: false,
             will_renew: false,
             is_lifetime: grant.expires_at.is_none(),
+            store_country: None,
+            variation_id: None,
             asserted_at: grant.granted_at,
         })
     }

@@ -81,6 +81,8 @@ fn full_view() -> ProfileAccessView {
         is_refund: true,
         will_renew: true,
         is_lifetime: false,
+        store_country: Some("US".into()),
+        variation_id: Some("paywall-a".into()),
         asserted_at: at(10),
     };
     let grant = AccessCandidate {
@@ -98,6 +100,8 @@ fn full_view() -> ProfileAccessView {
         is_refund: false,
         will_renew: false,
         is_lifetime: true,
+        store_country: None,
+        variation_id: None,
         ..chain.clone()
     };
     ProfileAccessView {
@@ -116,10 +120,9 @@ fn full_view() -> ProfileAccessView {
     }
 }
 
-/// The bytes of [`full_view`] in the binary form. Rows on disk hold this layout: if this
-/// test fails, a type inside the view changed, and the change needs a new format byte (the
-/// old layout kept for reading), not new bytes here.
-const FULL_VIEW_BINARY: &str = concat!(
+/// [`full_view`] as the first binary layout held it (format byte 2, `layout_v1.rs`): without
+/// the candidates' store country and variation. Rows written before them hold these bytes.
+const FULL_VIEW_LAYOUT_V1: &str = concat!(
     "0202077072656d69756d00096170705f73746f726503742d31096170705f73746f7265076d6f6e74",
     "686c7901046261736503742d3203742d310100000105696e74726f0190c8c289838985068492e683",
     "838985068289ec828389850601869be084838985060192d1bc8a83898506018aadd4868389850601",
@@ -134,14 +137,62 @@ const FULL_VIEW_BINARY: &str = concat!(
     "850610000000000000000000000000000000077b14ae47e1fa3340",
 );
 
+/// The bytes of [`full_view`] in the binary form written now. Rows on disk hold this layout:
+/// if this test fails, a type inside the view changed, and the change needs a new format byte
+/// (the old layout kept for reading), not new bytes here.
+const FULL_VIEW_LAYOUT_V2: &str = concat!(
+    "0302077072656d69756d00096170705f73746f726503742d31096170705f73746f7265076d6f6e74",
+    "686c7901046261736503742d3203742d310100000105696e74726f0190c8c289838985068492e683",
+    "838985068289ec828389850601869be084838985060192d1bc8a83898506018aadd4868389850601",
+    "8cb6ce878389850601040001010001025553010970617977616c6c2d6194dab68b83898506037669",
+    "7001096170705f73746f7265076d6f6e74686c790003742d3203742d3100008492e6838389850682",
+    "89ec8283898506000000000001000001000094dab68b838985060101096170705f73746f72650007",
+    "6d6f6e74686c7903742d3203742d3100025553035553447b14ae47e1fa23408492e6838389850682",
+    "89ec828389850601869be08483898506010188a4da8583898506018aadd48683898506018cb6ce87",
+    "83898506010970617977616c6c2d610100000105696e74726f018ebfc8888389850601018289ec82",
+    "83898506100123456789abcdef0123456789abcdef0100096170705f73746f726501076d6f6e7468",
+    "6c7903742d3203742d3100025553035553447b14ae47e1fa23408492e683838985068289ec828389",
+    "85060000000000000000008492e6838389850610000000000000000000000000000000077b14ae47",
+    "e1fa3340",
+);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// [`full_view`] as a view stored before the candidates kept their store country and
+/// variation reads back.
+fn full_view_of_the_first_layout() -> ProfileAccessView {
+    let mut view = full_view();
+    for candidate in &mut view.candidates {
+        candidate.store_country = None;
+        candidate.variation_id = None;
+    }
+    view
+}
+
 #[test]
 fn a_binary_view_keeps_its_layout() {
     let view = full_view();
     let packed = pack_binary(&view).unwrap();
-    let hex: String = packed.iter().map(|byte| format!("{byte:02x}")).collect();
-    assert_eq!(hex, FULL_VIEW_BINARY);
-    let read: ProfileAccessView = Document::Packed(packed).decode("view").unwrap();
-    assert_eq!(read, view);
+    assert_eq!(hex(&packed), FULL_VIEW_LAYOUT_V2);
+    assert_eq!(Document::Packed(packed).decode_view().unwrap(), view);
+}
+
+#[test]
+fn a_view_in_the_first_binary_layout_still_reads() {
+    let stored = Document::Packed(unhex(FULL_VIEW_LAYOUT_V1));
+    assert_eq!(
+        stored.decode_view().unwrap(),
+        full_view_of_the_first_layout()
+    );
 }
 
 #[test]
@@ -154,25 +205,33 @@ fn a_view_in_any_earlier_form_still_reads() {
     );
     let plain = Document::Plain(serde_json::to_string(&view).unwrap());
     assert_eq!(plain.decode::<ProfileAccessView>("view").unwrap(), view);
+    // JSON written before the candidates kept their store country and variation.
+    let mut older = serde_json::to_value(&view).unwrap();
+    for candidate in older["candidates"].as_array_mut().unwrap() {
+        let candidate = candidate.as_object_mut().unwrap();
+        candidate.remove("store_country").unwrap();
+        candidate.remove("variation_id").unwrap();
+    }
+    assert_eq!(
+        Document::Plain(older.to_string()).decode_view().unwrap(),
+        full_view_of_the_first_layout()
+    );
 }
 
 #[test]
 fn a_damaged_binary_document_is_an_error_not_a_panic() {
-    let packed = pack_binary(&full_view()).unwrap();
-    for cut in 1..packed.len() {
-        let damaged = Document::Packed(packed[..cut].to_vec());
-        assert!(
-            damaged.decode::<ProfileAccessView>("view").is_err(),
-            "{cut}"
-        );
+    for packed in [
+        pack_binary(&full_view()).unwrap(),
+        unhex(FULL_VIEW_LAYOUT_V1),
+    ] {
+        for cut in 1..packed.len() {
+            let damaged = Document::Packed(packed[..cut].to_vec());
+            assert!(damaged.decode_view().is_err(), "{cut}");
+        }
+        let mut longer = packed;
+        longer.push(0);
+        assert!(Document::Packed(longer).decode_view().is_err());
     }
-    let mut longer = packed;
-    longer.push(0);
-    assert!(
-        Document::Packed(longer)
-            .decode::<ProfileAccessView>("view")
-            .is_err()
-    );
 }
 
 #[test]
