@@ -7,7 +7,6 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::plan_profile_deleted;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::resolve::ProfileRef;
 use entitle_store::{DeletedBy, DeletionCounts, DeletionReport};
 use sqlx::PgConnection;
@@ -86,11 +85,8 @@ async fn record_deletion(
     report: &DeletionReport,
     deleted_by: DeletedBy,
 ) -> Result<()> {
-    let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
-        .bind(app_pk)
-        .fetch_one(&mut *conn)
-        .await?;
-    let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
+    let profile_hash =
+        crate::deletion_records::profile_hash(conn, app_pk, report.profile_id).await?;
     let counts = report.counts.to_document();
     let (kind, who) = match deleted_by {
         DeletedBy::Key(key) => ("key", *key.as_uuid()),

@@ -1,13 +1,44 @@
 //! Reading the deletion audit trail.
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::{AppId, KeyId};
+use entitle_domain::keys::keyed_hash;
+use entitle_domain::{AppId, KeyId, ProfileId};
 use entitle_store::{DeletedBy, DeletionCounts, DeletionRecord, DeletionRecordPage};
 use sqlx::{PgConnection, Row};
 
 use crate::apps::app_pk;
 use crate::codec::{micros, timestamp};
 use crate::error::{Result, corrupt};
+
+/// The keyed hash a deletion record holds instead of the profile id: matchable by whoever knows
+/// the id, readable by no one.
+pub async fn profile_hash(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> Result<[u8; 32]> {
+    let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
+        .bind(app_pk)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(keyed_hash(&record_key, profile_id.as_bytes()))
+}
+
+/// Whether a profile with this id was deleted from the app.
+pub async fn was_deleted(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    profile_id: ProfileId,
+) -> Result<bool> {
+    let profile_hash = profile_hash(conn, app_pk, profile_id).await?;
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM deletion_records WHERE app_pk = $1 AND profile_hash = $2)",
+    )
+    .bind(app_pk)
+    .bind(profile_hash.as_slice())
+    .fetch_one(conn)
+    .await?)
+}
 
 pub async fn list(
     conn: &mut PgConnection,

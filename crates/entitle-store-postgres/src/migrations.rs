@@ -15,6 +15,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_sharing_mentions.sql")),
     (6, include_str!("../migrations/0006_events_dated_ahead.sql")),
     (7, include_str!("../migrations/0007_scheduled_access.sql")),
+    (
+        8,
+        include_str!("../migrations/0008_deleted_profile_ids.sql"),
+    ),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

@@ -256,8 +256,16 @@ pub async fn create(
             .bind(cuid.as_ref().map(CustomerUserId::as_str))
             .bind(encode(&attributes)?)
             .bind(micros(at))
-            .execute(conn)
+            .execute(&mut *conn)
             .await?;
+            // Get-or-create by id never brings a deleted profile back (DESIGN.md §4). Checked
+            // after the insert: a delete of the same id that commits meanwhile holds the
+            // insert on the unique index until its record is visible here.
+            if let ProfileRef::Id(id) = target
+                && crate::deletion_records::was_deleted(conn, app_pk, *id).await?
+            {
+                return Err(Error::Store(StoreError::ProfileNotFound));
+            }
             Ok(Profile {
                 app_id: app,
                 profile_id: id,

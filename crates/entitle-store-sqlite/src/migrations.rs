@@ -16,6 +16,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_sharing_mentions.sql")),
     (9, include_str!("../migrations/0009_events_dated_ahead.sql")),
     (10, include_str!("../migrations/0010_scheduled_access.sql")),
+    (
+        11,
+        include_str!("../migrations/0011_deleted_profile_ids.sql"),
+    ),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

@@ -4,7 +4,6 @@ use std::sync::LazyLock;
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::plan_profile_deleted;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::profile::{Profile, ProfileAttributes, ProfilePatch};
 use entitle_domain::purchase::ProfileAccessView;
 use entitle_domain::resolve::{
@@ -191,6 +190,12 @@ pub fn create(
 ) -> StoreResult<Profile> {
     let app_pk = app_pk(conn, app)?;
     let (id_row, cuid_row) = candidates(conn, app_pk, target)?;
+    if let (ProfileRef::Id(id), None) = (target, &id_row)
+        && crate::deletion_records::was_deleted(conn, app_pk, *id)?
+    {
+        // Get-or-create by id never brings a deleted profile back (DESIGN.md §4).
+        return Err(StoreError::ProfileNotFound);
+    }
     let plan = plan_create(
         target,
         id_row.as_ref().map(|r| &r.identity),
@@ -352,12 +357,7 @@ fn record_deletion(
     report: &DeletionReport,
     deleted_by: DeletedBy,
 ) -> StoreResult<()> {
-    let record_key: Vec<u8> = conn
-        .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
-        .map_err(backend)?
-        .query_row([app_pk], |row| row.get(0))
-        .map_err(backend)?;
-    let profile_hash = keyed_hash(&record_key, report.profile_id.as_bytes());
+    let profile_hash = crate::deletion_records::profile_hash(conn, app_pk, report.profile_id)?;
     let (kind, who) = match deleted_by {
         DeletedBy::Key(key) => ("key", *key.as_bytes()),
         DeletedBy::Job(job) => ("job", *job.as_bytes()),

@@ -226,6 +226,37 @@ async fn create_by_profile_id_and_identify_with_both_headers() {
     assert_error(status, &body, 404, "profile_does_not_exist");
 }
 
+/// DESIGN.md §4: after a delete the profile is gone for every endpoint, so create's
+/// get-or-create by profile id answers 404 for a deleted id instead of bringing it back empty
+/// (on another app the id is simply new).
+#[tokio::test]
+async fn a_deleted_profile_id_is_never_created_again() {
+    let server = TestServer::start().await;
+    let id = "5b0c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";
+    let by_id = |method: Method| {
+        server
+            .request(method, PROFILE)
+            .header("adapty-profile-id", id)
+    };
+    let (status, _) = send(by_id(Method::POST)).await;
+    assert_eq!(status, 200);
+    let (status, _) = send(by_id(Method::DELETE)).await;
+    assert_eq!(status, 204);
+    for method in [Method::POST, Method::GET, Method::PATCH, Method::DELETE] {
+        let (status, body) = send(by_id(method.clone()).json(&serde_json::json!({}))).await;
+        assert_error(status, &body, 404, "profile_does_not_exist");
+    }
+    let (_, other_key) = server.another_app("other").await;
+    let (status, created) = send(
+        server
+            .request_as(&other_key, Method::POST, PROFILE)
+            .header("adapty-profile-id", id),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["data"]["profile_id"], id);
+}
+
 #[tokio::test]
 async fn profile_id_wins_and_a_contradicting_customer_user_id_is_not_found() {
     let server = TestServer::start().await;
