@@ -17,6 +17,7 @@ fn transaction(c: &mut Criterion) {
     c.bench_function("transaction_events/renewal", |b| {
         b.iter(|| {
             transaction_events(
+                black_box(chain),
                 black_box(Some(previous)),
                 &Upsert::New,
                 black_box(current),

@@ -11,32 +11,37 @@ use crate::purchase::{
 
 /// The transactional events a transaction produces, with their business time.
 ///
-/// `previous_latest` is the chain's latest transaction before this one arrived (for a new
-/// transaction), `upsert` says whether the transaction is new or an update in place.
+/// `chain` holds the transaction (and the previous ones), `previous_latest` is the chain's
+/// latest transaction before this one arrived (for a new transaction), `upsert` says whether
+/// the transaction is new or an update in place.
 pub fn transaction_events(
+    chain: &Chain,
     previous_latest: Option<&ChainTransaction>,
     upsert: &Upsert,
     current: &ChainTransaction,
     now: Timestamp,
 ) -> Vec<(EventType, Timestamp)> {
     let t = &current.transaction;
+    let trial = chain.is_trial(current);
     let mut events = Vec::new();
     match upsert {
         Upsert::New => {
             events.push(match t.purchase_type {
                 PurchaseType::OneTime => (EventType::NonSubscriptionPurchase, t.purchased_at),
                 PurchaseType::Subscription => match previous_latest {
-                    None if t.is_trial() => (EventType::TrialStarted, t.purchased_at),
+                    None if trial => (EventType::TrialStarted, t.purchased_at),
                     None => (EventType::SubscriptionStarted, t.purchased_at),
-                    Some(previous) if previous.transaction.is_trial() && !t.is_trial() => {
+                    Some(previous) if chain.is_trial(previous) && !trial => {
                         (EventType::TrialConverted, t.purchased_at)
                     }
                     Some(_) => (EventType::SubscriptionRenewed, t.purchased_at),
                 },
             });
-            events.extend(state_changes(None, current, now));
+            events.extend(state_changes(None, current, trial, now));
         }
-        Upsert::Updated(previous) => events.extend(state_changes(Some(previous), current, now)),
+        Upsert::Updated(previous) => {
+            events.extend(state_changes(Some(previous), current, trial, now));
+        }
     }
     events
 }
@@ -46,11 +51,11 @@ pub fn transaction_events(
 fn state_changes(
     previous: Option<&ChainTransaction>,
     current: &ChainTransaction,
+    trial: bool,
     now: Timestamp,
 ) -> Vec<(EventType, Timestamp)> {
     let t = &current.transaction;
     let before = previous.map(|p| &p.transaction);
-    let trial = t.is_trial();
     let mut events = Vec::new();
     if t.purchase_type == PurchaseType::Subscription {
         let was_renewing = before.is_none_or(|b| b.renew_status);
@@ -131,7 +136,7 @@ pub fn replay_chain(
     let mut events = Vec::new();
     let mut previous: Option<&ChainTransaction> = None;
     for current in &chain.transactions {
-        for (kind, at) in transaction_events(previous, &Upsert::New, current, now) {
+        for (kind, at) in transaction_events(chain, previous, &Upsert::New, current, now) {
             events.push((kind, at, current));
         }
         previous = Some(current);

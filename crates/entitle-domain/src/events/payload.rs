@@ -124,12 +124,13 @@ pub fn transaction_properties(
 ) -> Map<String, Value> {
     let t = &current.transaction;
     let usd = t.price.currency.eq_ignore_ascii_case("USD");
-    let price_local = if t.is_trial() {
+    let trial = chain.is_trial(current);
+    let price_local = if trial {
         Value::Null
     } else {
         json!(t.price.value)
     };
-    let price_usd = if t.is_trial() || !usd {
+    let price_usd = if trial || !usd {
         Value::Null
     } else {
         json!(t.price.value)
@@ -138,9 +139,9 @@ pub fn transaction_properties(
         .transactions
         .iter()
         .take_while(|c| c.transaction.store_transaction_id != t.store_transaction_id)
-        .filter(|c| !c.transaction.is_trial() && !c.transaction.is_refunded())
+        .filter(|c| !chain.is_trial(c) && !c.transaction.is_refunded())
         .count()
-        + usize::from(!t.is_trial());
+        + usize::from(!trial);
     let offer = t.offer.as_ref();
     let mut properties = json!({
         "store": t.store.as_str(),
@@ -264,7 +265,7 @@ fn ended_by_billing(t: &Transaction, event_type: EventType) -> bool {
 /// The length of the chain's trial up to `current` (the trial itself, or the one it converted),
 /// `"7 days"` style.
 fn trial_duration(current: &ChainTransaction, chain: &Chain) -> Option<String> {
-    let trial = if current.transaction.is_trial() {
+    let trial = if chain.is_trial(current) {
         &current.transaction
     } else {
         &chain
@@ -273,7 +274,7 @@ fn trial_duration(current: &ChainTransaction, chain: &Chain) -> Option<String> {
             .take_while(|c| {
                 c.transaction.store_transaction_id != current.transaction.store_transaction_id
             })
-            .filter(|c| c.transaction.is_trial())
+            .filter(|c| chain.is_trial(c))
             .last()?
             .transaction
     };

@@ -132,7 +132,13 @@ pub fn plan_store_event(
             Upsert::New => input.chain_before.latest(),
             Upsert::Updated(_) => None,
         };
-        for (kind, at) in transaction_events(previous_latest, input.upsert, current, input.now) {
+        for (kind, at) in transaction_events(
+            input.chain,
+            previous_latest,
+            input.upsert,
+            current,
+            input.now,
+        ) {
             planned.push(transactional(input.chain, kind, at, current, false));
         }
     }
@@ -295,7 +301,7 @@ pub fn plan_expiry(
             .iter()
             .find(|t| t.after.profile_id == owner.profile_id)
     {
-        let kind = if latest.transaction.is_trial() {
+        let kind = if chain.is_trial(latest) {
             EventType::TrialExpired
         } else {
             EventType::SubscriptionExpired

@@ -95,6 +95,24 @@ impl Chain {
         }
     }
 
+    /// Whether a transaction of this chain is a free trial: one sent with a `free_trial` offer,
+    /// or a subscription's first transaction at price zero with no offer (spec §4.8: "Zero price
+    /// on the first transaction of a chain means a free trial; zero on a renewal means a free
+    /// renewal"). A family-shared transaction is free without being a trial.
+    pub fn is_trial(&self, current: &ChainTransaction) -> bool {
+        let t = &current.transaction;
+        let is_first = self
+            .transactions
+            .first()
+            .is_some_and(|first| first.transaction.store_transaction_id == t.store_transaction_id);
+        t.has_free_trial_offer()
+            || (is_first
+                && t.purchase_type == super::PurchaseType::Subscription
+                && t.offer.is_none()
+                && !t.is_family_shared
+                && t.price.value == 0.0)
+    }
+
     pub fn find(&self, store_transaction_id: &str) -> Option<&ChainTransaction> {
         self.transactions
             .iter()

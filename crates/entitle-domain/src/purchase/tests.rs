@@ -718,3 +718,44 @@ proptest! {
         prop_assert_eq!(view.candidates.len(), built.iter().filter(|b| b.2).count());
     }
 }
+
+#[test]
+fn a_chain_counts_a_free_first_subscription_as_a_trial_and_a_free_renewal_as_none() {
+    let free = |t: Transaction| Transaction {
+        price: price("USD", 0.0),
+        ..t
+    };
+    let chain = chain_of(vec![
+        free(subscription("t-1", "t-1", 0, 10)),
+        subscription("t-2", "t-1", 10, 20),
+        free(subscription("t-3", "t-1", 20, 30)),
+    ]);
+    let trials: Vec<bool> = chain
+        .transactions
+        .iter()
+        .map(|t| chain.is_trial(t))
+        .collect();
+    assert_eq!(trials, [true, false, false]);
+
+    let family = chain_of(vec![Transaction {
+        is_family_shared: true,
+        ..free(subscription("f-1", "f-1", 0, 10))
+    }]);
+    assert!(!family.is_trial(&family.transactions[0]));
+    let discounted = chain_of(vec![Transaction {
+        offer: offer(OfferCategory::Promotional, OfferType::PayUpFront, Some("p")),
+        ..free(subscription("d-1", "d-1", 0, 10))
+    }]);
+    assert!(!discounted.is_trial(&discounted.transactions[0]));
+    let offered = chain_of(vec![
+        subscription("o-1", "o-1", 0, 10),
+        Transaction {
+            offer: offer(OfferCategory::Introductory, OfferType::FreeTrial, None),
+            ..free(subscription("o-2", "o-1", 10, 20))
+        },
+    ]);
+    assert!(
+        offered.is_trial(&offered.transactions[1]),
+        "a free_trial offer is a trial anywhere"
+    );
+}

@@ -269,7 +269,9 @@ impl Transaction {
         self.refunded_at.is_some()
     }
 
-    pub fn is_trial(&self) -> bool {
+    /// Sent with a `free_trial` offer. Whether a transaction is a trial also depends on its
+    /// place in its chain: [`super::Chain::is_trial`].
+    pub fn has_free_trial_offer(&self) -> bool {
         self.offer
             .as_ref()
             .is_some_and(|offer| offer.offer_type == OfferType::FreeTrial)

@@ -368,3 +368,51 @@ async fn access_level_updated_carries_the_purchase_store_country_and_variation()
         assert!(started.get(key).is_some_and(Value::is_null), "{key}");
     }
 }
+
+/// Spec §4.8: "Zero price on the first transaction of a chain means a free trial; zero on a
+/// renewal means a free renewal" — with or without a `free_trial` offer. A family-shared
+/// purchase is free without being a trial.
+#[tokio::test]
+async fn a_zero_price_first_transaction_is_a_free_trial() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    let free = json!({"price": {"country": "US", "currency": "USD", "value": 0}});
+    server.create_profile("zero").await;
+    let mut seen = 0;
+    let trial = with(
+        subscription("z-1", "z-1", &days_from_now(-7), &days_from_now(-1)),
+        free.clone(),
+    );
+    server.set_transaction("zero", &trial).await;
+    let started = new_events(&server, "", &mut seen).await;
+    assert_eq!(started[0], "trial_started", "{started:?}");
+    let trial_event = &server.feed("event_type=trial_started").await[0];
+    let properties = &trial_event["payload"]["event_properties"];
+    assert!(properties["price_local"].is_null(), "{properties}");
+    assert_eq!(properties["trial_duration"], "6 days");
+    let paid = with(
+        subscription("z-2", "z-1", &days_from_now(-1), &days_from_now(29)),
+        json!({"originally_purchased_at": days_from_now(-7)}),
+    );
+    server.set_transaction("zero", &paid).await;
+    let converted = new_events(&server, "", &mut seen).await;
+    assert_eq!(converted[0], "trial_converted", "{converted:?}");
+    let free_renewal = with(
+        subscription("z-3", "z-1", &days_from_now(0), &days_from_now(30)),
+        json!({"originally_purchased_at": days_from_now(-7)}),
+    );
+    server
+        .set_transaction("zero", &with(free_renewal, free.clone()))
+        .await;
+    let renewed = new_events(&server, "", &mut seen).await;
+    assert_eq!(renewed[0], "subscription_renewed", "{renewed:?}");
+
+    server.create_profile("family").await;
+    let shared = with(
+        subscription("f-1", "f-1", &days_from_now(-1), &days_from_now(29)),
+        json!({"price": {"country": "US", "currency": "USD", "value": 0}, "is_family_shared": true}),
+    );
+    server.set_transaction("family", &shared).await;
+    let family = new_events(&server, "", &mut seen).await;
+    assert_eq!(family[0], "subscription_started", "{family:?}");
+}
