@@ -1,8 +1,10 @@
-//! App configuration: access levels, products, sharing policies.
+//! App configuration: access levels, products, sharing policies, exchange rates.
 
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::purchase::{AccessLevelId, Environment, SharingPolicy, StoreId};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+};
 use entitle_store::StoreError;
 use sqlx::PgConnection;
 
@@ -158,4 +160,76 @@ pub async fn set_sharing_policy(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// US dollars per unit of `currency` for the app's transactions now (`None` for USD, whose
+/// prices need none, and for a currency without a rate).
+pub async fn usd_per_unit(
+    conn: &mut PgConnection,
+    app_pk: i64,
+    currency: &str,
+) -> Result<Option<f64>> {
+    let Some(code) = currency_code(currency).filter(|code| code != USD) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_scalar(
+        "SELECT usd_per_unit FROM exchange_rates WHERE app_pk = $1 AND currency = $2",
+    )
+    .bind(app_pk)
+    .bind(code)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn set_exchange_rate(
+    conn: &mut PgConnection,
+    app: AppId,
+    currency: &str,
+    rate: UsdRate,
+) -> Result<()> {
+    let app_pk = app_pk(conn, app).await?;
+    sqlx::query(
+        "INSERT INTO exchange_rates (app_pk, currency, usd_per_unit) VALUES ($1, $2, $3)
+         ON CONFLICT (app_pk, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
+    )
+    .bind(app_pk)
+    .bind(currency)
+    .bind(rate.usd_per_unit())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_exchange_rate(
+    conn: &mut PgConnection,
+    app: AppId,
+    currency: &str,
+) -> Result<bool> {
+    let app_pk = app_pk(conn, app).await?;
+    let removed = sqlx::query("DELETE FROM exchange_rates WHERE app_pk = $1 AND currency = $2")
+        .bind(app_pk)
+        .bind(currency)
+        .execute(conn)
+        .await?;
+    Ok(removed.rows_affected() > 0)
+}
+
+pub async fn list_exchange_rates(
+    conn: &mut PgConnection,
+    app: AppId,
+) -> Result<Vec<(String, UsdRate)>> {
+    let app_pk = app_pk(conn, app).await?;
+    let rows: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT currency, usd_per_unit FROM exchange_rates WHERE app_pk = $1
+          ORDER BY currency COLLATE \"C\"",
+    )
+    .bind(app_pk)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(currency, value)| match UsdRate::new(value) {
+            Some(rate) => Ok((currency, rate)),
+            None => Err(crate::error::corrupt("exchange rate", currency)),
+        })
+        .collect()
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/0008_deleted_profile_ids.sql"),
     ),
+    (9, include_str!("../migrations/0009_exchange_rates.sql")),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

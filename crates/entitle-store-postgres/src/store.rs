@@ -6,6 +6,7 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
+    UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -181,6 +182,31 @@ impl ConfigStore for PgStore {
         transaction!(self, Mode::Write, [], |conn| {
             config::set_sharing_policy(conn, app, environment, policy)
         })
+    }
+
+    async fn set_exchange_rate(
+        &self,
+        app: AppId,
+        currency: &str,
+        rate: UsdRate,
+    ) -> StoreResult<()> {
+        let currency = currency.to_owned();
+        transaction!(self, Mode::Write, [currency], |conn| {
+            config::set_exchange_rate(conn, app, &currency, rate)
+        })
+    }
+
+    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool> {
+        let currency = currency.to_owned();
+        transaction!(self, Mode::Write, [currency], |conn| {
+            config::remove_exchange_rate(conn, app, &currency)
+        })
+    }
+
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+        transaction!(self, Mode::Read, [], |conn| config::list_exchange_rates(
+            conn, app
+        ))
     }
 }
 

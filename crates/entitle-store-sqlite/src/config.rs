@@ -1,8 +1,10 @@
-//! App configuration: access levels, products, sharing policies.
+//! App configuration: access levels, products, sharing policies, exchange rates.
 
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::purchase::{AccessLevelId, Environment, SharingPolicy, StoreId};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+};
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -146,4 +148,68 @@ pub fn set_sharing_policy(
     )
     .map_err(backend)?;
     Ok(())
+}
+
+/// US dollars per unit of `currency` for the app's transactions now (`None` for USD, whose
+/// prices need none, and for a currency without a rate).
+pub fn usd_per_unit(conn: &Connection, app_pk: i64, currency: &str) -> StoreResult<Option<f64>> {
+    let Some(code) = currency_code(currency).filter(|code| code != USD) else {
+        return Ok(None);
+    };
+    conn.prepare_cached(
+        "SELECT usd_per_unit FROM exchange_rates WHERE app_pk = ?1 AND currency = ?2",
+    )
+    .map_err(backend)?
+    .query_row(params![app_pk, code], |row| row.get(0))
+    .optional()
+    .map_err(backend)
+}
+
+pub fn set_exchange_rate(
+    conn: &Connection,
+    app: AppId,
+    currency: &str,
+    rate: UsdRate,
+) -> StoreResult<()> {
+    let app_pk = app_pk(conn, app)?;
+    conn.execute(
+        "INSERT INTO exchange_rates (app_pk, currency, usd_per_unit) VALUES (?1, ?2, ?3)
+         ON CONFLICT (app_pk, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
+        params![app_pk, currency, rate.usd_per_unit()],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub fn remove_exchange_rate(conn: &Connection, app: AppId, currency: &str) -> StoreResult<bool> {
+    let app_pk = app_pk(conn, app)?;
+    let removed = conn
+        .execute(
+            "DELETE FROM exchange_rates WHERE app_pk = ?1 AND currency = ?2",
+            params![app_pk, currency],
+        )
+        .map_err(backend)?;
+    Ok(removed > 0)
+}
+
+pub fn list_exchange_rates(conn: &Connection, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+    let app_pk = app_pk(conn, app)?;
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT currency, usd_per_unit FROM exchange_rates WHERE app_pk = ?1 ORDER BY currency",
+        )
+        .map_err(backend)?;
+    let rows = statement
+        .query_map([app_pk], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?))
+        })
+        .map_err(backend)?;
+    let mut rates = Vec::new();
+    for row in rows {
+        let (currency, value) = row.map_err(backend)?;
+        let rate = UsdRate::new(value)
+            .ok_or_else(|| StoreError::Backend(format!("stored rate of {currency} unreadable")))?;
+        rates.push((currency, rate));
+    }
+    Ok(rates)
 }

@@ -40,6 +40,7 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
+    UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -284,6 +285,31 @@ impl ConfigStore for SqliteStore {
     ) -> StoreResult<()> {
         self.writer
             .run(move |conn| config::set_sharing_policy(conn, app, environment, policy))
+            .await
+    }
+
+    async fn set_exchange_rate(
+        &self,
+        app: AppId,
+        currency: &str,
+        rate: UsdRate,
+    ) -> StoreResult<()> {
+        let currency = currency.to_owned();
+        self.writer
+            .run(move |conn| config::set_exchange_rate(conn, app, &currency, rate))
+            .await
+    }
+
+    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool> {
+        let currency = currency.to_owned();
+        self.writer
+            .run(move |conn| config::remove_exchange_rate(conn, app, &currency))
+            .await
+    }
+
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+        self.readers
+            .run(move |conn| config::list_exchange_rates(conn, app))
             .await
     }
 }

@@ -74,11 +74,13 @@ pub fn set_transaction(
     let existed = !stored.chain.transactions.is_empty();
     let before = stored.ownership.clone();
     let chain_before = stored.chain.clone();
+    let usd_per_unit = config::usd_per_unit(conn, app_pk, &transaction.price.currency)?;
     let upsert = stored.chain.upsert(ChainTransaction {
         transaction,
         access_level_id: level,
         received_at: at,
         purchase_id: uuid::Uuid::new_v4(),
+        usd_per_unit,
     });
     let outcome = apply_store_event(policy, &before, existed, sender);
     stored.ownership = outcome.ownership;

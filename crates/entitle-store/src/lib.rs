@@ -15,6 +15,7 @@ use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
+    UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -136,6 +137,14 @@ pub trait ConfigStore: Send + Sync {
         environment: Environment,
         policy: SharingPolicy,
     ) -> StoreResult<()>;
+    /// Sets the rate at which the app's transactions in `currency` (an upper-case code, not
+    /// USD) are converted to US dollars from now on.
+    async fn set_exchange_rate(&self, app: AppId, currency: &str, rate: UsdRate)
+    -> StoreResult<()>;
+    /// Removes a rate; `false` when the app had none for the currency.
+    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool>;
+    /// The app's rates, by currency code.
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>>;
 }
 
 /// Webhook integrations of an app.

@@ -55,6 +55,7 @@ pub fn transaction(chain: usize, number: usize, of: usize) -> ChainTransaction {
         .unwrap(),
         received_at: purchased_at,
         purchase_id: uuid::Uuid::from_u128(chain as u128 * 1000 + number as u128),
+        usd_per_unit: None,
     }
 }
 

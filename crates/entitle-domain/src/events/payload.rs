@@ -123,17 +123,16 @@ pub fn transaction_properties(
     event_type: EventType,
 ) -> Map<String, Value> {
     let t = &current.transaction;
-    let usd = t.price.currency.eq_ignore_ascii_case("USD");
     let trial = chain.is_trial(current);
     let price_local = if trial {
         Value::Null
     } else {
         json!(t.price.value)
     };
-    let price_usd = if trial || !usd {
+    let price_usd = if trial {
         Value::Null
     } else {
-        json!(t.price.value)
+        json!(current.price_usd())
     };
     let consecutive = chain
         .transactions

@@ -22,6 +22,28 @@ pub struct ChainTransaction {
     pub received_at: Timestamp,
     /// Stable id of the purchase, shown as `purchase_id` for one-time purchases.
     pub purchase_id: uuid::Uuid,
+    /// US dollars per unit of the price's currency, as the app's rate stood when the
+    /// transaction arrived (`currency.rs`); `None` for dollars, and without a rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_unit: Option<f64>,
+}
+
+impl ChainTransaction {
+    /// The price in US dollars (`price_usd`): as charged in USD, else converted at the rate
+    /// kept with the transaction; `None` without one.
+    pub fn price_usd(&self) -> Option<f64> {
+        let price = &self.transaction.price;
+        super::in_usd(price.value, &price.currency, self.usd_per_unit)
+    }
+
+    /// Revenue in USD this transaction counts for: its price in dollars unless refunded.
+    pub fn revenue_usd(&self) -> f64 {
+        if self.transaction.is_refunded() {
+            0.0
+        } else {
+            self.price_usd().unwrap_or(0.0)
+        }
+    }
 }
 
 /// What re-sending a transaction did to its chain.

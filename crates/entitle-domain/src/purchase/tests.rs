@@ -77,6 +77,7 @@ fn receive(chain: &mut Chain, level_id: &str, transaction: Transaction, received
         access_level_id: level(level_id),
         received_at: ts(received),
         purchase_id: uuid::Uuid::nil(),
+        usd_per_unit: None,
     })
 }
 

@@ -285,14 +285,4 @@ impl Transaction {
             None
         }
     }
-
-    /// Revenue in USD this transaction counts for: its price when charged in USD and not
-    /// refunded. Other currencies are not converted (entitle keeps no exchange rates).
-    pub fn revenue_usd(&self) -> f64 {
-        if self.is_refunded() || !self.price.currency.eq_ignore_ascii_case("USD") {
-            0.0
-        } else {
-            self.price.value
-        }
-    }
 }

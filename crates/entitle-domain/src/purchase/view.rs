@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::access::{AccessCandidate, best_per_level, best_per_level_of, candidates_for};
-use super::chain::{Chain, ChainKey};
+use super::chain::{Chain, ChainKey, ChainTransaction};
 use super::overrides::AccessOverride;
 use super::transaction::{PurchaseType, Transaction};
 use crate::datetime::Timestamp;
@@ -59,7 +59,7 @@ pub fn derive_view(
             .chain
             .transactions
             .iter()
-            .map(|t| t.transaction.revenue_usd())
+            .map(ChainTransaction::revenue_usd)
             .sum::<f64>();
         if let Some(latest) = entry.chain.latest() {
             let owned = OwnedPurchase {

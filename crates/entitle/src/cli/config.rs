@@ -4,7 +4,9 @@
 use anyhow::Context;
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::purchase::{AccessLevelId, Environment, SharingPolicy, StoreId};
+use entitle_domain::purchase::{
+    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+};
 use serde_json::json;
 
 use super::output::print;
@@ -123,6 +125,96 @@ pub async fn set_sharing(
             environment.as_str(),
             policy.as_str()
         )
+    });
+    Ok(())
+}
+
+/// A currency other than the US dollar, as rates are keyed.
+fn foreign_currency(currency: &str) -> anyhow::Result<String> {
+    let code = currency_code(currency)
+        .context("--currency must be an ISO 4217 code of three letters, e.g. EUR")?;
+    anyhow::ensure!(
+        code != USD,
+        "USD needs no rate: its prices count as charged"
+    );
+    Ok(code)
+}
+
+pub async fn set_exchange_rate(
+    database_url: &DatabaseUrl,
+    app_id: &str,
+    currency: &str,
+    usd_per_unit: f64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (app, currency) = (app(app_id)?, foreign_currency(currency)?);
+    let rate = UsdRate::new(usd_per_unit).with_context(|| {
+        format!(
+            "--usd-per-unit must be a number above 0 and at most {}",
+            UsdRate::MAX
+        )
+    })?;
+    let backend = Backend::open(database_url).await?;
+    let result = backend
+        .store()
+        .set_exchange_rate(app, &currency, rate)
+        .await;
+    backend.close().await;
+    result.with_context(|| format!("cannot set the rate of {currency} in app {app}"))?;
+    let value = json!({
+        "app_id": app.to_string(),
+        "currency": currency,
+        "usd_per_unit": rate.usd_per_unit(),
+    });
+    print(json, &value, || {
+        format!(
+            "1 {currency} counts as {} USD in app {app} from now on",
+            rate.usd_per_unit()
+        )
+    });
+    Ok(())
+}
+
+pub async fn remove_exchange_rate(
+    database_url: &DatabaseUrl,
+    app_id: &str,
+    currency: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (app, currency) = (app(app_id)?, foreign_currency(currency)?);
+    let backend = Backend::open(database_url).await?;
+    let result = backend.store().remove_exchange_rate(app, &currency).await;
+    backend.close().await;
+    let removed =
+        result.with_context(|| format!("cannot remove the rate of {currency} in app {app}"))?;
+    anyhow::ensure!(removed, "app {app} has no rate for {currency}");
+    let value = json!({ "app_id": app.to_string(), "currency": currency, "removed": true });
+    print(json, &value, || {
+        format!("{currency} is no longer converted in app {app}")
+    });
+    Ok(())
+}
+
+pub async fn list_exchange_rates(
+    database_url: &DatabaseUrl,
+    app_id: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let app = app(app_id)?;
+    let backend = Backend::open(database_url).await?;
+    let result = backend.store().list_exchange_rates(app).await;
+    backend.close().await;
+    let rates = result.with_context(|| format!("cannot list the rates of app {app}"))?;
+    let value: serde_json::Map<String, serde_json::Value> = rates
+        .iter()
+        .map(|(currency, rate)| (currency.clone(), json!(rate.usd_per_unit())))
+        .collect();
+    print(json, &json!(value), || {
+        rates
+            .iter()
+            .map(|(currency, rate)| format!("{currency} {}", rate.usd_per_unit()))
+            .collect::<Vec<_>>()
+            .join("\n")
     });
     Ok(())
 }

@@ -74,6 +74,37 @@ pub enum Command {
     /// Map store products to access levels.
     #[command(subcommand)]
     Products(ProductsCommand),
+    /// Exchange rates to US dollars, for revenue charged in other currencies.
+    #[command(subcommand)]
+    Currencies(CurrenciesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CurrenciesCommand {
+    /// Set how many US dollars one unit of a currency is worth: transactions that arrive from
+    /// now on count their revenue (`total_revenue_usd`, `price_usd`) at this rate.
+    Set {
+        #[arg(long = "app")]
+        app_id: String,
+        /// ISO 4217 code, e.g. EUR.
+        #[arg(long)]
+        currency: String,
+        /// US dollars per unit, e.g. 1.08.
+        #[arg(long = "usd-per-unit")]
+        usd_per_unit: f64,
+    },
+    /// Stop converting a currency: its later transactions count no revenue in USD.
+    Remove {
+        #[arg(long = "app")]
+        app_id: String,
+        #[arg(long)]
+        currency: String,
+    },
+    /// List an app's rates.
+    List {
+        #[arg(long = "app")]
+        app_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +352,19 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 json,
             )
             .await
+        }
+        Command::Currencies(CurrenciesCommand::Set {
+            app_id,
+            currency,
+            usd_per_unit,
+        }) => {
+            config::set_exchange_rate(&database_url, &app_id, &currency, usd_per_unit, json).await
+        }
+        Command::Currencies(CurrenciesCommand::Remove { app_id, currency }) => {
+            config::remove_exchange_rate(&database_url, &app_id, &currency, json).await
+        }
+        Command::Currencies(CurrenciesCommand::List { app_id }) => {
+            config::list_exchange_rates(&database_url, &app_id, json).await
         }
         Command::Keys(KeysCommand::Create { app_id }) => {
             keys::create(&database_url, &app_id, json).await

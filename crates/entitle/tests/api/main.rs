@@ -24,6 +24,7 @@ mod process;
 mod profile_lifecycle;
 mod purchases;
 mod receiver;
+mod revenue;
 mod scale;
 mod sharing;
 mod tenancy;
