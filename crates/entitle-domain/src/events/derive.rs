@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::EventType;
 use crate::datetime::Timestamp;
 use crate::purchase::{
-    AccessCandidate, AccessLevelId, CancellationReason, Chain, ChainTransaction, ProfileAccessView,
-    PurchaseType, Upsert,
+    AccessCandidate, AccessLevelId, Chain, ChainTransaction, ProfileAccessView, PurchaseType,
+    Upsert,
 };
 
 /// The transactional events a transaction produces, with their business time.
@@ -110,12 +110,12 @@ fn state_changes(
             };
             end.is_some_and(|end| end <= now)
         };
-        let newly_ended = ended(t) && before.is_none_or(|b| !ended(b));
-        // A renewing subscription whose period lapsed is still waiting for its next charge;
-        // it has ended once auto-renew is off or billing failed for good.
-        let final_end =
-            !t.renew_status || t.cancellation_reason == Some(CancellationReason::BillingError);
-        if newly_ended && final_end {
+        // A renewing subscription whose period lapsed is still waiting for its next charge
+        // (`Transaction::period_end_is_final`). Announced when a version of the transaction
+        // first says it ended for good, also after the period's end passed.
+        let ended_for_good =
+            |tx: &crate::purchase::Transaction| ended(tx) && tx.period_end_is_final();
+        if ended_for_good(t) && before.is_none_or(|b| !ended_for_good(b)) {
             let kind = if trial {
                 EventType::TrialExpired
             } else {

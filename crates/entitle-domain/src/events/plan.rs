@@ -282,8 +282,13 @@ pub fn plan_profile_deleted(
 }
 
 /// The events of a subscription period that ended with no newer transaction: the expiry for
-/// the parent, and `access_level_updated` for each holder whose access the end took away
-/// (created only while an integration wants it).
+/// the parent when the end is final, and `access_level_updated` for each holder whose access
+/// the end took away (created only while an integration wants it).
+///
+/// A renewing subscription whose period lapsed with no news is still waiting for its next
+/// charge (`Transaction::period_end_is_final`): its access ends now, and its expiry is
+/// announced if the store later says the renewal will not come (a version of the transaction
+/// with auto-renew off), or its renewal otherwise.
 pub fn plan_expiry(
     chain: &Chain,
     ownership: &ChainOwnership,
@@ -296,7 +301,8 @@ pub fn plan_expiry(
     let Some(latest) = chain.latest() else {
         return planned;
     };
-    if let Some(owner) = ownership.owner
+    if latest.transaction.period_end_is_final()
+        && let Some(owner) = ownership.owner
         && let Some(parent) = touched
             .iter()
             .find(|t| t.after.profile_id == owner.profile_id)

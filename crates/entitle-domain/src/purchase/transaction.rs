@@ -277,6 +277,16 @@ impl Transaction {
             .is_some_and(|offer| offer.offer_type == OfferType::FreeTrial)
     }
 
+    /// Whether the end of this subscription period is final: auto-renew off, a billing issue
+    /// (unresolved once the period and its grace period are over: spec §9.7's final failure),
+    /// or a cancellation reason. A renewing period that lapses with none of these is waiting
+    /// for its next charge: its access ends, the subscription has not expired.
+    pub fn period_end_is_final(&self) -> bool {
+        !self.renew_status
+            || self.billing_issue_detected_at.is_some()
+            || self.cancellation_reason.is_some()
+    }
+
     /// `renewal_cancelled_at` of the responses: when auto-renew was switched off.
     pub fn renewal_cancelled_at(&self) -> Option<Timestamp> {
         if self.purchase_type == PurchaseType::Subscription && !self.renew_status {
