@@ -181,7 +181,9 @@ fn unpack_json(bytes: &[u8], what: &str) -> StoreResult<Vec<u8>> {
 
 /// An event payload as stored: the store facts packed, the personal fields as plain JSON text
 /// (`None` when it has none, as in `profile_deleted`).
-pub fn store_payload(payload: serde_json::Value) -> StoreResult<(Vec<u8>, Option<String>)> {
+pub fn store_payload(mut payload: serde_json::Value) -> StoreResult<(Vec<u8>, Option<String>)> {
+    // The properties null in every event are not kept (`events/unknown.rs` in the domain).
+    entitle_domain::events::omit_unknown(&mut payload);
     let (facts, personal) = entitle_domain::events::split_personal(payload);
     let personal = if personal.is_empty() {
         None
@@ -198,7 +200,9 @@ pub fn read_payload(facts: &Document, personal: Option<&str>) -> StoreResult<ser
         None => serde_json::Map::new(),
         Some(text) => serde_json::from_str(text).map_err(|e| corrupt("event payload", e))?,
     };
-    Ok(entitle_domain::events::join_personal(facts, personal))
+    let mut payload = entitle_domain::events::join_personal(facts, personal);
+    entitle_domain::events::restore_unknown(&mut payload);
+    Ok(payload)
 }
 
 mod layout_v1;

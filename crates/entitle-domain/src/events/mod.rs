@@ -7,6 +7,7 @@ mod personal;
 mod plan;
 mod retry;
 mod sharing;
+mod unknown;
 
 pub use derive::{AccessChange, access_changes, replay_chain, transaction_events};
 pub use payload::{
@@ -20,6 +21,7 @@ pub use plan::{
 };
 pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
 pub use sharing::{forget_sharing_profile, sharing_profile_ids};
+pub use unknown::{omit_unknown, restore_unknown};
 
 use serde::{Deserialize, Serialize};
 

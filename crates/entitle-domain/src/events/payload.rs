@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::EventType;
+use super::unknown::insert_unknown;
 use crate::datetime::Timestamp;
 use crate::ids::{AppId, ProfileId};
 use crate::profile::{CustomAttributeValue, Profile};
@@ -177,12 +178,9 @@ pub fn transaction_properties(
         "promotional_offer_id": offer.and_then(|o| o.id.clone()),
         "store_offer_category": offer.map(|o| o.category.as_str()),
         "store_offer_discount_type": offer.map(|o| o.offer_type.as_str()),
-        // Not in the set-transaction body (spec §4.10), so unknown.
-        "store_offer_number_of_periods": Value::Null,
-        "ab_test_revision": Value::Null,
     });
     let map = properties.as_object_mut().expect("object");
-    unknown_paywall_fields(map);
+    insert_unknown(map, event_type);
     if t.purchase_type == PurchaseType::Subscription {
         map.insert(
             "cancellation_reason".into(),
@@ -222,22 +220,6 @@ pub fn transaction_properties(
         map.insert("cancellation_reason".into(), json!("refund"));
     }
     properties.as_object().cloned().unwrap_or_default()
-}
-
-/// The paywall, A/B test, audience and placement behind a purchase (spec §9.4, §9.5): the
-/// set-transaction body names only the variation, so the rest is unknown to entitle. They are
-/// sent as null rather than left out, so that a receiver reading them finds every documented
-/// key.
-fn unknown_paywall_fields(properties: &mut Map<String, Value>) {
-    for key in [
-        "ab_test_name",
-        "cohort_name",
-        "developer_id",
-        "paywall_name",
-        "paywall_revision",
-    ] {
-        properties.insert(key.into(), Value::Null);
-    }
 }
 
 /// The regular expiry; on a refund the refund's date, and on the events of a billing issue the
@@ -324,7 +306,7 @@ pub fn access_level_properties(
         "variation_id": candidate.variation_id,
     });
     let map = properties.as_object_mut().expect("object");
-    unknown_paywall_fields(map);
+    insert_unknown(map, EventType::AccessLevelUpdated);
     properties.as_object().cloned().unwrap_or_default()
 }
 
