@@ -44,6 +44,16 @@ pub async fn app_pk(conn: &mut PgConnection, app: AppId) -> Result<i64> {
         .ok_or(Error::Store(StoreError::AppNotFound))
 }
 
+/// `message` hashed with the app's record key (a deletion record's profile, a deletion job's
+/// list): matchable by whoever knows the message, readable by no one.
+pub async fn record_hash(conn: &mut PgConnection, app_pk: i64, message: &[u8]) -> Result<[u8; 32]> {
+    let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
+        .bind(app_pk)
+        .fetch_one(conn)
+        .await?;
+    Ok(entitle_domain::keys::keyed_hash(&record_key, message))
+}
+
 /// The app's internal key for a request that names a profile: an unknown app has no profiles.
 pub async fn profile_app(conn: &mut PgConnection, app: AppId) -> Result<i64> {
     app_pk(conn, app).await.map_err(|error| match error {

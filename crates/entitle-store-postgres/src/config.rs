@@ -3,7 +3,7 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
 };
 use entitle_store::StoreError;
 use sqlx::PgConnection;
@@ -169,14 +169,14 @@ pub async fn usd_per_unit(
     app_pk: i64,
     currency: &str,
 ) -> Result<Option<f64>> {
-    let Some(code) = currency_code(currency).filter(|code| code != USD) else {
+    let Some(code) = CurrencyCode::parse(currency).filter(|code| !code.is_usd()) else {
         return Ok(None);
     };
     Ok(sqlx::query_scalar(
         "SELECT usd_per_unit FROM exchange_rates WHERE app_pk = $1 AND currency = $2",
     )
     .bind(app_pk)
-    .bind(code)
+    .bind(code.as_str())
     .fetch_optional(conn)
     .await?)
 }
@@ -184,7 +184,7 @@ pub async fn usd_per_unit(
 pub async fn set_exchange_rate(
     conn: &mut PgConnection,
     app: AppId,
-    currency: &str,
+    currency: &CurrencyCode,
     rate: UsdRate,
 ) -> Result<()> {
     let app_pk = app_pk(conn, app).await?;
@@ -193,7 +193,7 @@ pub async fn set_exchange_rate(
          ON CONFLICT (app_pk, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
     )
     .bind(app_pk)
-    .bind(currency)
+    .bind(currency.as_str())
     .bind(rate.usd_per_unit())
     .execute(conn)
     .await?;
@@ -203,12 +203,12 @@ pub async fn set_exchange_rate(
 pub async fn remove_exchange_rate(
     conn: &mut PgConnection,
     app: AppId,
-    currency: &str,
+    currency: &CurrencyCode,
 ) -> Result<bool> {
     let app_pk = app_pk(conn, app).await?;
     let removed = sqlx::query("DELETE FROM exchange_rates WHERE app_pk = $1 AND currency = $2")
         .bind(app_pk)
-        .bind(currency)
+        .bind(currency.as_str())
         .execute(conn)
         .await?;
     Ok(removed.rows_affected() > 0)
@@ -217,7 +217,7 @@ pub async fn remove_exchange_rate(
 pub async fn list_exchange_rates(
     conn: &mut PgConnection,
     app: AppId,
-) -> Result<Vec<(String, UsdRate)>> {
+) -> Result<Vec<(CurrencyCode, UsdRate)>> {
     let app_pk = app_pk(conn, app).await?;
     let rows: Vec<(String, f64)> = sqlx::query_as(
         "SELECT currency, usd_per_unit FROM exchange_rates WHERE app_pk = $1
@@ -227,9 +227,10 @@ pub async fn list_exchange_rates(
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(currency, value)| match UsdRate::new(value) {
-            Some(rate) => Ok((currency, rate)),
-            None => Err(crate::error::corrupt("exchange rate", currency)),
+        .map(|(currency, value)| {
+            CurrencyCode::parse(&currency)
+                .zip(UsdRate::new(value))
+                .ok_or_else(|| crate::error::corrupt("exchange rate", currency))
         })
         .collect()
 }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, CustomerUserId, ProfileId};
 use entitle_store::{
@@ -24,10 +23,6 @@ async fn fingerprint(
     app_pk: i64,
     items: &[JobTarget],
 ) -> Result<[u8; 32]> {
-    let key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
-        .bind(app_pk)
-        .fetch_one(conn)
-        .await?;
     let mut list = Vec::new();
     for item in items {
         list.extend_from_slice(item.kind().as_bytes());
@@ -35,7 +30,7 @@ async fn fingerprint(
         list.extend_from_slice(value(item).as_bytes());
         list.push(0);
     }
-    Ok(keyed_hash(&key, &list))
+    crate::apps::record_hash(conn, app_pk, &list).await
 }
 
 fn value(target: &JobTarget) -> String {

@@ -1,7 +1,6 @@
 //! Reading the deletion audit trail.
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::{AppId, KeyId, ProfileId};
 use entitle_store::{DeletedBy, DeletionCounts, DeletionRecord, DeletionRecordPage};
 use sqlx::{PgConnection, Row};
@@ -10,18 +9,13 @@ use crate::apps::app_pk;
 use crate::codec::{micros, timestamp};
 use crate::error::{Result, corrupt};
 
-/// The keyed hash a deletion record holds instead of the profile id: matchable by whoever knows
-/// the id, readable by no one.
+/// The keyed hash a deletion record holds instead of the profile id.
 pub async fn profile_hash(
     conn: &mut PgConnection,
     app_pk: i64,
     profile_id: ProfileId,
 ) -> Result<[u8; 32]> {
-    let record_key: Vec<u8> = sqlx::query_scalar("SELECT record_key FROM apps WHERE app_pk = $1")
-        .bind(app_pk)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(keyed_hash(&record_key, profile_id.as_bytes()))
+    crate::apps::record_hash(conn, app_pk, profile_id.as_bytes()).await
 }
 
 /// Whether a profile with this id was deleted from the app.

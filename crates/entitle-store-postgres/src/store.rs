@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
-    UsdRate,
+    AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
+    Transaction, UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -187,23 +187,23 @@ impl ConfigStore for PgStore {
     async fn set_exchange_rate(
         &self,
         app: AppId,
-        currency: &str,
+        currency: &CurrencyCode,
         rate: UsdRate,
     ) -> StoreResult<()> {
-        let currency = currency.to_owned();
+        let currency = currency.clone();
         transaction!(self, Mode::Write, [currency], |conn| {
             config::set_exchange_rate(conn, app, &currency, rate)
         })
     }
 
-    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool> {
-        let currency = currency.to_owned();
+    async fn remove_exchange_rate(&self, app: AppId, currency: &CurrencyCode) -> StoreResult<bool> {
+        let currency = currency.clone();
         transaction!(self, Mode::Write, [currency], |conn| {
             config::remove_exchange_rate(conn, app, &currency)
         })
     }
 
-    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(CurrencyCode, UsdRate)>> {
         transaction!(self, Mode::Read, [], |conn| config::list_exchange_rates(
             conn, app
         ))

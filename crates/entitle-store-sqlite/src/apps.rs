@@ -42,6 +42,17 @@ pub fn app_pk(conn: &Connection, app: AppId) -> StoreResult<i64> {
         .ok_or(StoreError::AppNotFound)
 }
 
+/// `message` hashed with the app's record key (a deletion record's profile, a deletion job's
+/// list): matchable by whoever knows the message, readable by no one.
+pub fn record_hash(conn: &Connection, app_pk: i64, message: &[u8]) -> StoreResult<[u8; 32]> {
+    let record_key: Vec<u8> = conn
+        .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
+        .map_err(backend)?
+        .query_row([app_pk], |row| row.get(0))
+        .map_err(backend)?;
+    Ok(entitle_domain::keys::keyed_hash(&record_key, message))
+}
+
 pub fn create_app(
     conn: &Connection,
     name: &str,

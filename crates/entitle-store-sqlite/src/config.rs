@@ -3,7 +3,7 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
 };
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -153,14 +153,14 @@ pub fn set_sharing_policy(
 /// US dollars per unit of `currency` for the app's transactions now (`None` for USD, whose
 /// prices need none, and for a currency without a rate).
 pub fn usd_per_unit(conn: &Connection, app_pk: i64, currency: &str) -> StoreResult<Option<f64>> {
-    let Some(code) = currency_code(currency).filter(|code| code != USD) else {
+    let Some(code) = CurrencyCode::parse(currency).filter(|code| !code.is_usd()) else {
         return Ok(None);
     };
     conn.prepare_cached(
         "SELECT usd_per_unit FROM exchange_rates WHERE app_pk = ?1 AND currency = ?2",
     )
     .map_err(backend)?
-    .query_row(params![app_pk, code], |row| row.get(0))
+    .query_row(params![app_pk, code.as_str()], |row| row.get(0))
     .optional()
     .map_err(backend)
 }
@@ -168,31 +168,38 @@ pub fn usd_per_unit(conn: &Connection, app_pk: i64, currency: &str) -> StoreResu
 pub fn set_exchange_rate(
     conn: &Connection,
     app: AppId,
-    currency: &str,
+    currency: &CurrencyCode,
     rate: UsdRate,
 ) -> StoreResult<()> {
     let app_pk = app_pk(conn, app)?;
     conn.execute(
         "INSERT INTO exchange_rates (app_pk, currency, usd_per_unit) VALUES (?1, ?2, ?3)
          ON CONFLICT (app_pk, currency) DO UPDATE SET usd_per_unit = excluded.usd_per_unit",
-        params![app_pk, currency, rate.usd_per_unit()],
+        params![app_pk, currency.as_str(), rate.usd_per_unit()],
     )
     .map_err(backend)?;
     Ok(())
 }
 
-pub fn remove_exchange_rate(conn: &Connection, app: AppId, currency: &str) -> StoreResult<bool> {
+pub fn remove_exchange_rate(
+    conn: &Connection,
+    app: AppId,
+    currency: &CurrencyCode,
+) -> StoreResult<bool> {
     let app_pk = app_pk(conn, app)?;
     let removed = conn
         .execute(
             "DELETE FROM exchange_rates WHERE app_pk = ?1 AND currency = ?2",
-            params![app_pk, currency],
+            params![app_pk, currency.as_str()],
         )
         .map_err(backend)?;
     Ok(removed > 0)
 }
 
-pub fn list_exchange_rates(conn: &Connection, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+pub fn list_exchange_rates(
+    conn: &Connection,
+    app: AppId,
+) -> StoreResult<Vec<(CurrencyCode, UsdRate)>> {
     let app_pk = app_pk(conn, app)?;
     let mut statement = conn
         .prepare_cached(
@@ -207,9 +214,10 @@ pub fn list_exchange_rates(conn: &Connection, app: AppId) -> StoreResult<Vec<(St
     let mut rates = Vec::new();
     for row in rows {
         let (currency, value) = row.map_err(backend)?;
-        let rate = UsdRate::new(value)
+        let rate = CurrencyCode::parse(&currency)
+            .zip(UsdRate::new(value))
             .ok_or_else(|| StoreError::Backend(format!("stored rate of {currency} unreadable")))?;
-        rates.push((currency, rate));
+        rates.push(rate);
     }
     Ok(rates)
 }

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, CustomerUserId, ProfileId};
 use entitle_store::{
@@ -19,11 +18,6 @@ use crate::profiles;
 
 /// Keyed hash of the list, so the same list finds the same job without storing it twice.
 fn fingerprint(conn: &Connection, app_pk: i64, items: &[JobTarget]) -> StoreResult<[u8; 32]> {
-    let key: Vec<u8> = conn
-        .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
-        .map_err(backend)?
-        .query_row([app_pk], |row| row.get(0))
-        .map_err(backend)?;
     let mut list = Vec::new();
     for item in items {
         list.extend_from_slice(item.kind().as_bytes());
@@ -31,7 +25,7 @@ fn fingerprint(conn: &Connection, app_pk: i64, items: &[JobTarget]) -> StoreResu
         list.extend_from_slice(value(item).as_bytes());
         list.push(0);
     }
-    Ok(keyed_hash(&key, &list))
+    crate::apps::record_hash(conn, app_pk, &list)
 }
 
 fn value(target: &JobTarget) -> String {

@@ -1,7 +1,6 @@
 //! Reading the deletion audit trail.
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::keys::keyed_hash;
 use entitle_domain::{AppId, KeyId, ProfileId};
 use entitle_store::{
     DeletedBy, DeletionCounts, DeletionRecord, DeletionRecordPage, StoreError, StoreResult,
@@ -11,19 +10,13 @@ use rusqlite::{Connection, params};
 use crate::apps::app_pk;
 use crate::codec::{backend, micros, timestamp, uuid_column};
 
-/// The keyed hash a deletion record holds instead of the profile id: matchable by whoever knows
-/// the id, readable by no one.
+/// The keyed hash a deletion record holds instead of the profile id.
 pub fn profile_hash(
     conn: &Connection,
     app_pk: i64,
     profile_id: ProfileId,
 ) -> StoreResult<[u8; 32]> {
-    let record_key: Vec<u8> = conn
-        .prepare_cached("SELECT record_key FROM apps WHERE app_pk = ?1")
-        .map_err(backend)?
-        .query_row([app_pk], |row| row.get(0))
-        .map_err(backend)?;
-    Ok(keyed_hash(&record_key, profile_id.as_bytes()))
+    crate::apps::record_hash(conn, app_pk, profile_id.as_bytes())
 }
 
 /// Whether a profile with this id was deleted from the app.

@@ -39,8 +39,8 @@ use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
-    UsdRate,
+    AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
+    Transaction, UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -291,23 +291,23 @@ impl ConfigStore for SqliteStore {
     async fn set_exchange_rate(
         &self,
         app: AppId,
-        currency: &str,
+        currency: &CurrencyCode,
         rate: UsdRate,
     ) -> StoreResult<()> {
-        let currency = currency.to_owned();
+        let currency = currency.clone();
         self.writer
             .run(move |conn| config::set_exchange_rate(conn, app, &currency, rate))
             .await
     }
 
-    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool> {
-        let currency = currency.to_owned();
+    async fn remove_exchange_rate(&self, app: AppId, currency: &CurrencyCode) -> StoreResult<bool> {
+        let currency = currency.clone();
         self.writer
             .run(move |conn| config::remove_exchange_rate(conn, app, &currency))
             .await
     }
 
-    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>> {
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(CurrencyCode, UsdRate)>> {
         self.readers
             .run(move |conn| config::list_exchange_rates(conn, app))
             .await

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId, Transaction,
-    UsdRate,
+    AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
+    Transaction, UsdRate,
 };
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
@@ -137,14 +137,18 @@ pub trait ConfigStore: Send + Sync {
         environment: Environment,
         policy: SharingPolicy,
     ) -> StoreResult<()>;
-    /// Sets the rate at which the app's transactions in `currency` (an upper-case code, not
-    /// USD) are converted to US dollars from now on.
-    async fn set_exchange_rate(&self, app: AppId, currency: &str, rate: UsdRate)
-    -> StoreResult<()>;
+    /// Sets the rate at which the app's transactions in `currency` are converted to US dollars
+    /// from now on (USD itself is never converted).
+    async fn set_exchange_rate(
+        &self,
+        app: AppId,
+        currency: &CurrencyCode,
+        rate: UsdRate,
+    ) -> StoreResult<()>;
     /// Removes a rate; `false` when the app had none for the currency.
-    async fn remove_exchange_rate(&self, app: AppId, currency: &str) -> StoreResult<bool>;
+    async fn remove_exchange_rate(&self, app: AppId, currency: &CurrencyCode) -> StoreResult<bool>;
     /// The app's rates, by currency code.
-    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(String, UsdRate)>>;
+    async fn list_exchange_rates(&self, app: AppId) -> StoreResult<Vec<(CurrencyCode, UsdRate)>>;
 }
 
 /// Webhook integrations of an app.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use entitle_store::Store;
+use entitle_store::{Store, StoreResult};
 use entitle_store_postgres::{PgConfig, PgStore};
 use entitle_store_sqlite::{SqliteConfig, SqliteStore};
 
@@ -46,6 +46,18 @@ impl Backend {
     }
 
     /// Commits queued writes and releases the database.
+    /// Opens the database, makes one call on its store and closes it again, whatever the call
+    /// answered: what each one-shot command of the CLI does.
+    pub async fn call_once<T>(
+        url: &DatabaseUrl,
+        call: impl AsyncFnOnce(Arc<dyn Store>) -> StoreResult<T>,
+    ) -> anyhow::Result<StoreResult<T>> {
+        let backend = Self::open(url).await?;
+        let answered = call(backend.store()).await;
+        backend.close().await;
+        Ok(answered)
+    }
+
     pub async fn close(&self) {
         match self {
             Self::Sqlite(store) => store.close().await,

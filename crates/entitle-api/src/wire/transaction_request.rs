@@ -4,8 +4,8 @@
 use entitle_domain::ValidationError;
 use entitle_domain::profile::CountryCode;
 use entitle_domain::purchase::{
-    CancellationReason, Environment, Offer, OfferCategory, OfferType, Price, PurchaseType, StoreId,
-    Transaction,
+    CancellationReason, CurrencyCode, Environment, Offer, OfferCategory, OfferType, Price,
+    PurchaseType, StoreId, Transaction,
 };
 use serde_json::{Map, Value};
 
@@ -116,10 +116,8 @@ fn price(f: &Fields<'_>) -> Result<Price, ValidationError> {
             "country must be an ISO 3166-1 alpha-2 country code",
         )
     })?;
-    let currency = p.required_str("currency")?;
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(p.invalid("currency", "currency must be an ISO 4217 currency code"));
-    }
+    let currency = CurrencyCode::parse(p.required_str("currency")?)
+        .ok_or_else(|| p.invalid("currency", "currency must be an ISO 4217 currency code"))?;
     let value = p
         .required("value")?
         .as_f64()
@@ -127,7 +125,7 @@ fn price(f: &Fields<'_>) -> Result<Price, ValidationError> {
         .ok_or_else(|| p.invalid("value", "price.value must be a number"))?;
     Ok(Price {
         country: country.as_str().to_owned(),
-        currency: currency.to_ascii_uppercase(),
+        currency: currency.as_str().to_owned(),
         value,
     })
 }

@@ -143,7 +143,7 @@ pub fn transaction_properties(
         .count()
         + usize::from(!trial);
     let offer = t.offer.as_ref();
-    let mut properties = json!({
+    let mut map = object(json!({
         "store": t.store.as_str(),
         "environment": t.environment.as_str(),
         "vendor_product_id": t.store_product_id,
@@ -178,9 +178,8 @@ pub fn transaction_properties(
         "promotional_offer_id": offer.and_then(|o| o.id.clone()),
         "store_offer_category": offer.map(|o| o.category.as_str()),
         "store_offer_discount_type": offer.map(|o| o.offer_type.as_str()),
-    });
-    let map = properties.as_object_mut().expect("object");
-    insert_unknown(map, event_type);
+    }));
+    insert_unknown(&mut map, event_type);
     if t.purchase_type == PurchaseType::Subscription {
         map.insert(
             "cancellation_reason".into(),
@@ -219,7 +218,15 @@ pub fn transaction_properties(
     ) {
         map.insert("cancellation_reason".into(), json!("refund"));
     }
-    properties.as_object().cloned().unwrap_or_default()
+    map
+}
+
+/// The fields of a `json!` object literal.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// The regular expiry; on a refund the refund's date, and on the events of a billing issue the
@@ -275,7 +282,7 @@ pub fn access_level_properties(
     now: Timestamp,
 ) -> Map<String, Value> {
     let offer = candidate.offer.as_ref();
-    let mut properties = json!({
+    let mut map = object(json!({
         "access_level_id": candidate.access_level_id.as_str(),
         "is_active": active,
         "is_lifetime": candidate.is_lifetime,
@@ -304,10 +311,9 @@ pub fn access_level_properties(
         "trial_duration": Value::Null,
         "store_country": candidate.store_country,
         "variation_id": candidate.variation_id,
-    });
-    let map = properties.as_object_mut().expect("object");
-    insert_unknown(map, EventType::AccessLevelUpdated);
-    properties.as_object().cloned().unwrap_or_default()
+    }));
+    insert_unknown(&mut map, EventType::AccessLevelUpdated);
+    map
 }
 
 /// The payload of `profile_deleted`: no personal data at all.

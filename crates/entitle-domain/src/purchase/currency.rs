@@ -10,10 +10,30 @@
 /// The one currency every price is counted in.
 pub const USD: &str = "USD";
 
-/// A currency code as rates are keyed: three ASCII letters, upper case. `None` otherwise.
-pub fn currency_code(text: &str) -> Option<String> {
-    (text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()))
-        .then(|| text.to_ascii_uppercase())
+/// An ISO 4217 currency code as entitle keeps it: three ASCII letters, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CurrencyCode(String);
+
+impl CurrencyCode {
+    /// Three ASCII letters in any case; `None` otherwise.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| Self(text.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_usd(&self) -> bool {
+        self.0 == USD
+    }
+}
+
+impl std::fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// US dollars per unit of a currency: finite, above zero, and at most a million (no currency is
@@ -50,10 +70,12 @@ mod tests {
 
     #[test]
     fn codes_are_three_letters_in_upper_case() {
-        assert_eq!(currency_code("eur").as_deref(), Some("EUR"));
-        assert_eq!(currency_code("EUR").as_deref(), Some("EUR"));
+        let code = |text: &str| CurrencyCode::parse(text).map(|c| c.as_str().to_owned());
+        assert_eq!(code("eur").as_deref(), Some("EUR"));
+        assert_eq!(code("EUR").as_deref(), Some("EUR"));
+        assert!(CurrencyCode::parse("usd").unwrap().is_usd());
         for bad in ["", "EU", "EURO", "E1R", "€UR"] {
-            assert_eq!(currency_code(bad), None, "{bad}");
+            assert_eq!(code(bad), None, "{bad}");
         }
     }
 

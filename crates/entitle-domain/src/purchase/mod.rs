@@ -12,7 +12,7 @@ mod view;
 
 pub use access::{AccessCandidate, AccessSource, best_per_level, candidates_for};
 pub use chain::{Chain, ChainKey, ChainTransaction, Upsert};
-pub use currency::{USD, UsdRate, currency_code, in_usd};
+pub use currency::{CurrencyCode, USD, UsdRate, in_usd};
 pub use overrides::{
     AccessOverride, GRANT_PRODUCT_ID, GRANT_STORE, Grant, GrantRequest, OverrideError, Revoke,
     RevokeRequest, apply_grant, apply_revoke,

@@ -9,14 +9,12 @@ use crate::config::DatabaseUrl;
 pub async fn create(database_url: &DatabaseUrl, name: &str, json: bool) -> anyhow::Result<()> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "an app needs a non-empty --name");
-    let backend = Backend::open(database_url).await?;
     let (key, secret) = new_key();
     let key_id = key.key_id;
-    let app = backend
-        .store()
-        .create_app(name, key, Timestamp::now())
-        .await;
-    backend.close().await;
+    let app = Backend::call_once(database_url, async |db| {
+        db.create_app(name, key, Timestamp::now()).await
+    })
+    .await?;
     let app = app?;
     // The key's id too: deletion records name it, and `keys revoke` takes it.
     let value = json!({
@@ -32,9 +30,7 @@ pub async fn create(database_url: &DatabaseUrl, name: &str, json: bool) -> anyho
 }
 
 pub async fn list(database_url: &DatabaseUrl, json: bool) -> anyhow::Result<()> {
-    let backend = Backend::open(database_url).await?;
-    let apps = backend.store().list_apps().await;
-    backend.close().await;
+    let apps = Backend::call_once(database_url, async |db| db.list_apps().await).await?;
     let apps = apps?;
     let value = json!(
         apps.iter()

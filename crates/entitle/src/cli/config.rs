@@ -5,7 +5,7 @@ use anyhow::Context;
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, Environment, SharingPolicy, StoreId, USD, UsdRate, currency_code,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
 };
 use serde_json::json;
 
@@ -29,12 +29,11 @@ pub async fn add_access_level(
     json: bool,
 ) -> anyhow::Result<()> {
     let (app, level) = (app(app_id)?, level(id)?);
-    let backend = Backend::open(database_url).await?;
-    let result = backend
-        .store()
-        .add_access_level(app, level.clone(), Timestamp::now())
-        .await;
-    backend.close().await;
+    let result = Backend::call_once(database_url, async |db| {
+        db.add_access_level(app, level.clone(), Timestamp::now())
+            .await
+    })
+    .await?;
     result.with_context(|| format!("cannot add access level to app {app}"))?;
     let value = json!({ "app_id": app.to_string(), "access_level_id": level.as_str() });
     print(json, &value, || {
@@ -49,9 +48,8 @@ pub async fn list_access_levels(
     json: bool,
 ) -> anyhow::Result<()> {
     let app = app(app_id)?;
-    let backend = Backend::open(database_url).await?;
-    let result = backend.store().list_access_levels(app).await;
-    backend.close().await;
+    let result =
+        Backend::call_once(database_url, async |db| db.list_access_levels(app).await).await?;
     let levels = result.with_context(|| format!("cannot list access levels of app {app}"))?;
     let names: Vec<&str> = levels.iter().map(AccessLevelId::as_str).collect();
     print(json, &json!(names), || names.join("\n"));
@@ -70,12 +68,11 @@ pub async fn set_product(
     let store =
         StoreId::parse(store).context("--store must be a store name of at most 100 characters")?;
     anyhow::ensure!(!product_id.is_empty(), "--product-id must not be empty");
-    let backend = Backend::open(database_url).await?;
-    let result = backend
-        .store()
-        .set_product(app, store.clone(), product_id, level.clone())
-        .await;
-    backend.close().await;
+    let result = Backend::call_once(database_url, async |db| {
+        db.set_product(app, store.clone(), product_id, level.clone())
+            .await
+    })
+    .await?;
     result.with_context(|| format!("cannot map product `{product_id}`"))?;
     let value = json!({
         "app_id": app.to_string(),
@@ -107,12 +104,10 @@ pub async fn set_sharing(
     };
     let policy =
         SharingPolicy::parse(policy).context("--policy must be enabled, transfer or disabled")?;
-    let backend = Backend::open(database_url).await?;
-    let result = backend
-        .store()
-        .set_sharing_policy(app, environment, policy)
-        .await;
-    backend.close().await;
+    let result = Backend::call_once(database_url, async |db| {
+        db.set_sharing_policy(app, environment, policy).await
+    })
+    .await?;
     result.with_context(|| format!("cannot set the sharing policy of app {app}"))?;
     let value = json!({
         "app_id": app.to_string(),
@@ -130,11 +125,11 @@ pub async fn set_sharing(
 }
 
 /// A currency other than the US dollar, as rates are keyed.
-fn foreign_currency(currency: &str) -> anyhow::Result<String> {
-    let code = currency_code(currency)
+fn foreign_currency(currency: &str) -> anyhow::Result<CurrencyCode> {
+    let code = CurrencyCode::parse(currency)
         .context("--currency must be an ISO 4217 code of three letters, e.g. EUR")?;
     anyhow::ensure!(
-        code != USD,
+        !code.is_usd(),
         "USD needs no rate: its prices count as charged"
     );
     Ok(code)
@@ -154,16 +149,14 @@ pub async fn set_exchange_rate(
             UsdRate::MAX
         )
     })?;
-    let backend = Backend::open(database_url).await?;
-    let result = backend
-        .store()
-        .set_exchange_rate(app, &currency, rate)
-        .await;
-    backend.close().await;
+    let result = Backend::call_once(database_url, async |db| {
+        db.set_exchange_rate(app, &currency, rate).await
+    })
+    .await?;
     result.with_context(|| format!("cannot set the rate of {currency} in app {app}"))?;
     let value = json!({
         "app_id": app.to_string(),
-        "currency": currency,
+        "currency": currency.as_str(),
         "usd_per_unit": rate.usd_per_unit(),
     });
     print(json, &value, || {
@@ -182,13 +175,15 @@ pub async fn remove_exchange_rate(
     json: bool,
 ) -> anyhow::Result<()> {
     let (app, currency) = (app(app_id)?, foreign_currency(currency)?);
-    let backend = Backend::open(database_url).await?;
-    let result = backend.store().remove_exchange_rate(app, &currency).await;
-    backend.close().await;
+    let result = Backend::call_once(database_url, async |db| {
+        db.remove_exchange_rate(app, &currency).await
+    })
+    .await?;
     let removed =
         result.with_context(|| format!("cannot remove the rate of {currency} in app {app}"))?;
     anyhow::ensure!(removed, "app {app} has no rate for {currency}");
-    let value = json!({ "app_id": app.to_string(), "currency": currency, "removed": true });
+    let value =
+        json!({ "app_id": app.to_string(), "currency": currency.as_str(), "removed": true });
     print(json, &value, || {
         format!("{currency} is no longer converted in app {app}")
     });
@@ -201,13 +196,12 @@ pub async fn list_exchange_rates(
     json: bool,
 ) -> anyhow::Result<()> {
     let app = app(app_id)?;
-    let backend = Backend::open(database_url).await?;
-    let result = backend.store().list_exchange_rates(app).await;
-    backend.close().await;
+    let result =
+        Backend::call_once(database_url, async |db| db.list_exchange_rates(app).await).await?;
     let rates = result.with_context(|| format!("cannot list the rates of app {app}"))?;
     let value: serde_json::Map<String, serde_json::Value> = rates
         .iter()
-        .map(|(currency, rate)| (currency.clone(), json!(rate.usd_per_unit())))
+        .map(|(currency, rate)| (currency.to_string(), json!(rate.usd_per_unit())))
         .collect();
     print(json, &json!(value), || {
         rates

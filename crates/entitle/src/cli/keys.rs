@@ -22,13 +22,11 @@ pub fn new_key() -> (NewKey, ApiSecret) {
 
 pub async fn create(database_url: &DatabaseUrl, app_id: &str, json: bool) -> anyhow::Result<()> {
     let app_id = AppId::parse(app_id).context("--app must be an app id (a UUID)")?;
-    let backend = Backend::open(database_url).await?;
     let (key, secret) = new_key();
-    let record = backend
-        .store()
-        .create_key(app_id, key, Timestamp::now())
-        .await;
-    backend.close().await;
+    let record = Backend::call_once(database_url, async |db| {
+        db.create_key(app_id, key, Timestamp::now()).await
+    })
+    .await?;
     let record = record.with_context(|| format!("cannot create a key for app {app_id}"))?;
     let value = json!({ "key_id": record.key_id.to_string(), "secret_key": secret.expose() });
     print(json, &value, || value.to_string());
@@ -40,9 +38,10 @@ pub async fn create(database_url: &DatabaseUrl, app_id: &str, json: bool) -> any
 
 pub async fn revoke(database_url: &DatabaseUrl, key_id: &str, json: bool) -> anyhow::Result<()> {
     let key_id = KeyId::parse(key_id).context("--key must be a key id (a UUID)")?;
-    let backend = Backend::open(database_url).await?;
-    let record = backend.store().revoke_key(key_id, Timestamp::now()).await;
-    backend.close().await;
+    let record = Backend::call_once(database_url, async |db| {
+        db.revoke_key(key_id, Timestamp::now()).await
+    })
+    .await?;
     let record = record.with_context(|| format!("cannot revoke key {key_id}"))?;
     let revoked_at = record.revoked_at.map(Timestamp::to_rfc3339);
     let value = json!({ "key_id": key_id.to_string(), "app_id": record.app_id.to_string(), "revoked_at": revoked_at });

@@ -64,9 +64,10 @@ pub async fn add(
         signing_secret: entitle_webhooks::generate_signing_secret(),
         created_at: Timestamp::now(),
     };
-    let backend = Backend::open(database_url).await?;
-    let added = backend.store().add_integration(integration).await;
-    backend.close().await;
+    let added = Backend::call_once(database_url, async |db| {
+        db.add_integration(integration).await
+    })
+    .await?;
     let added = added.with_context(|| format!("cannot add a webhook to app {app_id}"))?;
     let value = json!({
         "integration_id": added.integration_id.to_string(),
@@ -107,9 +108,8 @@ pub async fn list(
     let app = app_id
         .map(|id| AppId::parse(id).context("--app must be an app id (a UUID)"))
         .transpose()?;
-    let backend = Backend::open(database_url).await?;
-    let listed = backend.store().list_integrations(app).await;
-    backend.close().await;
+    let listed =
+        Backend::call_once(database_url, async |db| db.list_integrations(app).await).await?;
     let listed = listed?;
     let value = Value::Array(listed.iter().map(describe).collect());
     print(json_output, &value, || {
@@ -129,12 +129,10 @@ pub async fn remove(
 ) -> anyhow::Result<()> {
     let id = IntegrationId::parse(integration_id)
         .context("--integration must be an integration id (a UUID)")?;
-    let backend = Backend::open(database_url).await?;
-    let removed = backend
-        .store()
-        .remove_integration(id, Timestamp::now())
-        .await;
-    backend.close().await;
+    let removed = Backend::call_once(database_url, async |db| {
+        db.remove_integration(id, Timestamp::now()).await
+    })
+    .await?;
     let removed = removed.with_context(|| format!("cannot remove integration {id}"))?;
     let value = json!({ "integration_id": removed.integration_id.to_string(), "removed": true });
     print(json_output, &value, || format!("removed integration {id}"));
