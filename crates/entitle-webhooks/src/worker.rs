@@ -12,6 +12,28 @@ use tokio::task::JoinSet;
 use crate::guard::TargetPolicy;
 use crate::signature::sign;
 
+/// When to look for ended subscription periods again. The worker's loop turns each time a
+/// delivery is answered; asking the store (a write transaction) on every turn would cost far more
+/// than the announcements need, so it asks again at once only while the last look found some,
+/// and otherwise once per poll interval.
+#[derive(Default)]
+struct Announcing {
+    last: Option<Instant>,
+    found_some: bool,
+}
+
+impl Announcing {
+    fn due(&self, interval: Duration) -> bool {
+        self.found_some || self.last.is_none_or(|last| last.elapsed() >= interval)
+    }
+
+    fn record(&mut self, announced: usize) -> usize {
+        self.last = Some(Instant::now());
+        self.found_some = announced > 0;
+        announced
+    }
+}
+
 /// Webhook attempts, by outcome.
 static DELIVERY_ATTEMPTS: std::sync::LazyLock<prometheus::IntCounterVec> =
     std::sync::LazyLock::new(|| {
@@ -32,7 +54,7 @@ pub struct WorkerConfig {
     pub timeout: Duration,
     /// How often to look for due deliveries when there were none.
     pub poll_interval: Duration,
-    /// Most deliveries claimed (and sent concurrently) at once.
+    /// Most deliveries in flight at once.
     pub batch: u32,
     /// How long a claim keeps other workers off a delivery; longer than `timeout`.
     pub lease: Duration,
@@ -79,31 +101,48 @@ impl Worker {
     }
 
     /// Delivers until `shutdown` resolves; deliveries in flight then finish first.
+    ///
+    /// Up to `batch` deliveries are in flight at once, and each holds only its own slot: as soon
+    /// as one is answered (or times out) another due delivery takes its place. A receiver that
+    /// takes its full timeout to answer thus delays only its own deliveries, never the others
+    /// claimed with them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let worker = Arc::new(self);
+        let slots = worker.config.batch.max(1) as usize;
+        let mut sending = JoinSet::new();
         tokio::pin!(shutdown);
         tracing::info!(worker = %worker.id, "webhook worker started");
+        let mut announcing = Announcing::default();
         loop {
-            let sent = worker.clone().tick().await;
-            // Straight on while there is work; otherwise wait a little before looking again.
-            let pause = if sent > 0 {
+            while sending.try_join_next().is_some() {}
+            let announced = if announcing.due(worker.config.poll_interval) {
+                announcing.record(worker.announce().await)
+            } else {
+                0
+            };
+            let done = announced + worker.clone().start_due(&mut sending, slots).await;
+            // Straight on while there is work and a free slot; when every slot is taken, until
+            // one frees; otherwise wait a little before looking again.
+            let pause = if done > 0 {
                 Duration::ZERO
             } else {
                 worker.config.poll_interval
             };
+            let full = sending.len() >= slots;
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(pause) => {}
+                Some(_) = sending.join_next(), if full => {}
+                () = tokio::time::sleep(pause), if !full => {}
             }
         }
+        while sending.join_next().await.is_some() {}
         tracing::info!(worker = %worker.id, "webhook worker stopped");
     }
 
-    /// Announces ended subscription periods, then claims one batch of deliveries and sends it;
-    /// returns how much work was done.
-    pub async fn tick(self: Arc<Self>) -> usize {
-        let announced = match self
+    /// Announces ended subscription periods; returns how many.
+    async fn announce(&self) -> usize {
+        match self
             .store
             .announce_expirations(Timestamp::now(), self.config.batch)
             .await
@@ -113,34 +152,36 @@ impl Worker {
                 tracing::warn!(%error, "cannot announce expirations");
                 0
             }
-        };
-        announced + self.clone().deliver_batch().await
+        }
     }
 
-    async fn deliver_batch(self: Arc<Self>) -> usize {
+    /// Claims due deliveries for the free slots and starts sending them; returns how many.
+    async fn start_due(self: Arc<Self>, sending: &mut JoinSet<()>, slots: usize) -> usize {
+        let free = slots.saturating_sub(sending.len());
+        if free == 0 {
+            return 0;
+        }
         let claimed = match self
             .store
             .claim_deliveries(
                 &self.id,
                 Timestamp::now(),
                 self.config.lease,
-                self.config.batch,
+                u32::try_from(free).unwrap_or(u32::MAX),
             )
             .await
         {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(%error, "cannot claim deliveries");
-                return 0;
+                Vec::new()
             }
         };
         let count = claimed.len();
-        let mut sending = JoinSet::new();
         for claim in claimed {
             let worker = self.clone();
             sending.spawn(async move { worker.deliver(claim).await });
         }
-        while sending.join_next().await.is_some() {}
         count
     }
 

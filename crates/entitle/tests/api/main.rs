@@ -28,6 +28,7 @@ mod receiver;
 mod revenue;
 mod scale;
 mod sharing;
+mod slow_receivers;
 mod tenancy;
 mod trials_and_lapses;
 mod validation;

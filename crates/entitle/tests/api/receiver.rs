@@ -24,11 +24,14 @@ struct Shared {
     script: Script,
     /// Sent as `Location` with every answer (for redirect tests).
     location: Option<String>,
+    /// While open, every request waits before it is answered (see [`Receiver::held`]).
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 pub struct Receiver {
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    gate: Option<Arc<tokio::sync::Semaphore>>,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -41,7 +44,21 @@ impl Receiver {
     pub async fn scripted(
         script: impl Fn(usize) -> (u16, Duration) + Send + Sync + 'static,
     ) -> Self {
-        Self::start(Arc::new(script), None).await
+        Self::start(Arc::new(script), None, None).await
+    }
+
+    /// A receiver that records each request at once but answers none (200) until
+    /// [`Receiver::release`].
+    pub async fn held() -> Self {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        Self::start(Arc::new(|_| (200, Duration::ZERO)), None, Some(gate)).await
+    }
+
+    /// Lets a [`Receiver::held`] answer every request, waiting or to come.
+    pub fn release(&self) {
+        if let Some(gate) = &self.gate {
+            gate.close();
+        }
     }
 
     /// Answers every request with a 307 redirect to `location`.
@@ -49,16 +66,22 @@ impl Receiver {
         Self::start(
             Arc::new(|_| (307, Duration::ZERO)),
             Some(location.to_owned()),
+            None,
         )
         .await
     }
 
-    async fn start(script: Script, location: Option<String>) -> Self {
+    async fn start(
+        script: Script,
+        location: Option<String>,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
+    ) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
             received: received.clone(),
             script,
             location,
+            gate: gate.clone(),
         };
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(record))
@@ -71,6 +94,7 @@ impl Receiver {
         Self {
             url,
             received,
+            gate,
             _task: task,
         }
     }
@@ -111,6 +135,10 @@ async fn record(
         });
         received.len() - 1
     };
+    if let Some(gate) = &shared.gate {
+        // Closed by `release`: every waiter (and every later request) goes on.
+        let _ = gate.acquire().await;
+    }
     let (status, delay) = (shared.script)(index);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

@@ -1,0 +1,72 @@
+//! A receiver that is slow to answer delays only its own deliveries: the worker keeps sending
+//! to every other endpoint meanwhile.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+use crate::receiver::Receiver;
+
+const SETTLE: Duration = Duration::from_secs(20);
+
+async fn purchase(server: &TestServer, cuid: &str, id: &str) {
+    server.create_profile(cuid).await;
+    let (status, body) = server
+        .set_transaction(
+            cuid,
+            &subscription(id, id, &days_from_now(-1), &days_from_now(30)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_has_not_answered_does_not_hold_up_other_endpoints() {
+    let held = Receiver::held().await;
+    let prompt = Receiver::ok().await;
+    let server = TestServer::start_with(|config| {
+        let worker = config.worker.as_mut().unwrap();
+        // Long enough that no attempt to the held receiver ends before the test releases it.
+        worker.timeout = Duration::from_secs(120);
+        worker.lease = Duration::from_secs(240);
+    })
+    .await;
+    add_webhook(&server, &held.url, &[]).await;
+    add_webhook(&server, &prompt.url, &[]).await;
+
+    // Each purchase makes two events, each delivered to both endpoints.
+    purchase(&server, "first-buyer", "first-1").await;
+    prompt.wait_for(2, SETTLE).await;
+    held.wait_for(1, SETTLE).await;
+    purchase(&server, "second-buyer", "second-1").await;
+    let received = prompt.wait_for(4, SETTLE).await;
+    assert!(
+        received
+            .iter()
+            .any(|r| r.json["customer_user_id"] == "second-buyer"),
+        "the prompt endpoint got the second purchase's events while the held one answered nothing"
+    );
+
+    held.release();
+    let received = held.wait_for(4, SETTLE).await;
+    assert_eq!(
+        received.len(),
+        4,
+        "each event reaches the held endpoint once"
+    );
+    let feed = server.feed("").await;
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    let mut feed = feed;
+    while feed
+        .iter()
+        .flat_map(|e| e["deliveries"].as_array().unwrap().iter())
+        .any(|d| d["status"] != "delivered")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries not all delivered: {feed:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        feed = server.feed("").await;
+    }
+    assert_eq!(feed.len(), 4);
+}
