@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::AttemptOutcome;
+use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
 use entitle_store::{AttemptResult, ClaimedDelivery};
 use sqlx::{PgConnection, Row};
 
@@ -21,13 +21,17 @@ pub async fn claim(
     now: Timestamp,
     lease: Duration,
     limit: u32,
+    cut_offs: RetryCutOffs,
 ) -> Result<Vec<ClaimedDelivery>> {
+    give_up_cut_off_retries(conn, now, limit, cut_offs).await?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let rows = sqlx::query(
         "WITH due AS (
              SELECT delivery_pk FROM deliveries
               WHERE status = 'pending' AND next_attempt_at <= $3
                 AND (lease_until IS NULL OR lease_until <= $3)
+                AND NOT (attempts > 0 AND (created_at <= $5 OR integration_pk IN (
+                    SELECT integration_pk FROM integrations WHERE failing_since <= $6)))
               ORDER BY next_attempt_at
               LIMIT $4
                 FOR UPDATE SKIP LOCKED)
@@ -41,6 +45,8 @@ pub async fn claim(
     .bind(micros(lease_until))
     .bind(micros(now))
     .bind(i64::from(limit))
+    .bind(micros(cut_offs.created_by))
+    .bind(micros(cut_offs.failing_since_by))
     .fetch_all(&mut *conn)
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -81,6 +87,38 @@ pub async fn claim(
         });
     }
     Ok(deliveries)
+}
+
+/// Gives up the due retries among the oldest `limit` due deliveries that lie beyond the cut-offs.
+/// The claim passes over the rest of them; they are the oldest due at the next claim, so each
+/// claim's work stays bounded however many are due.
+async fn give_up_cut_off_retries(
+    conn: &mut PgConnection,
+    now: Timestamp,
+    limit: u32,
+    cut_offs: RetryCutOffs,
+) -> Result<()> {
+    sqlx::query(
+        "WITH due AS (
+             SELECT delivery_pk FROM deliveries
+              WHERE status = 'pending' AND next_attempt_at <= $1
+                AND (lease_until IS NULL OR lease_until <= $1)
+              ORDER BY next_attempt_at
+              LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET status = 'failed', next_attempt_at = NULL
+           FROM due
+          WHERE d.delivery_pk = due.delivery_pk AND d.attempts > 0
+            AND (d.created_at <= $3 OR d.integration_pk IN (
+                SELECT integration_pk FROM integrations WHERE failing_since <= $4))",
+    )
+    .bind(micros(now))
+    .bind(i64::from(limit))
+    .bind(micros(cut_offs.created_by))
+    .bind(micros(cut_offs.failing_since_by))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Applies only while the claim still holds: same lease owner, no attempt recorded since the
@@ -126,7 +164,41 @@ pub async fn record(
     .bind(attempt.status_code.map(i32::from))
     .bind(&attempt.error)
     .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    mark_integration(conn, claim.delivery_id, result).await?;
     Ok(true)
+}
+
+/// Keeps the integration's circuit state: failing since its first failed attempt after the last
+/// answered one, healthy again at the next answered one. Written only when it changes.
+async fn mark_integration(
+    conn: &mut PgConnection,
+    delivery_id: i64,
+    result: &AttemptResult,
+) -> Result<()> {
+    match result.outcome {
+        AttemptOutcome::Failed => {
+            sqlx::query(
+                "UPDATE integrations SET failing_since = $2
+                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = $1)
+                    AND failing_since IS NULL",
+            )
+            .bind(delivery_id)
+            .bind(micros(result.attempt.attempted_at))
+            .execute(conn)
+            .await?
+        }
+        AttemptOutcome::Delivered | AttemptOutcome::Refused => {
+            sqlx::query(
+                "UPDATE integrations SET failing_since = NULL
+                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = $1)
+                    AND failing_since IS NOT NULL",
+            )
+            .bind(delivery_id)
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(())
 }

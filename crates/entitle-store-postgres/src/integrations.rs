@@ -13,7 +13,7 @@ use crate::codec::{micros, timestamp};
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "i.integration_pk, i.integration_id, a.app_id, i.url, i.authorization_header,
-                       i.environment, i.event_types, i.signing_secret, i.created_at";
+                       i.environment, i.event_types, i.signing_secret, i.created_at, i.failing_since";
 
 fn read(row: &PgRow) -> Result<IntegrationRow> {
     let environment: Option<String> = row.try_get(5)?;
@@ -29,6 +29,7 @@ fn read(row: &PgRow) -> Result<IntegrationRow> {
             events: events.map(|text| text.split(',').filter_map(EventType::parse).collect()),
             signing_secret: row.try_get(7)?,
             created_at: timestamp(row.try_get(8)?),
+            failing_since: row.try_get::<Option<i64>, _>(9)?.map(timestamp),
         },
     })
 }
@@ -77,7 +78,10 @@ pub async fn add(conn: &mut PgConnection, integration: &Integration) -> Result<I
     .bind(micros(integration.created_at))
     .execute(conn)
     .await?;
-    Ok(integration.clone())
+    Ok(Integration {
+        failing_since: None,
+        ..integration.clone()
+    })
 }
 
 pub async fn list(conn: &mut PgConnection, app: Option<AppId>) -> Result<Vec<Integration>> {

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::RetryCutOffs;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
@@ -250,10 +251,11 @@ impl DeliveryStore for PgStore {
         now: Timestamp,
         lease: std::time::Duration,
         limit: u32,
+        cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let worker = worker.to_owned();
         transaction!(self, Mode::Write, [worker], |conn| {
-            deliveries::claim(conn, &worker, now, lease, limit)
+            deliveries::claim(conn, &worker, now, lease, limit, cut_offs)
         })
     }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::AttemptOutcome;
+use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
 use entitle_store::{AttemptResult, ClaimedDelivery, StoreResult};
 use rusqlite::{Connection, params};
 
@@ -28,7 +28,9 @@ pub fn claim(
     now: Timestamp,
     lease: Duration,
     limit: u32,
+    cut_offs: RetryCutOffs,
 ) -> StoreResult<Vec<ClaimedDelivery>> {
+    give_up_cut_off_retries(conn, now, limit, cut_offs)?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let mut statement = conn
         .prepare_cached(
@@ -37,13 +39,22 @@ pub fn claim(
                   SELECT delivery_pk FROM deliveries
                    WHERE status = 'pending' AND next_attempt_at <= ?3
                      AND (lease_until IS NULL OR lease_until <= ?3)
+                     AND NOT (attempts > 0 AND (created_at <= ?5 OR integration_pk IN (
+                         SELECT integration_pk FROM integrations WHERE failing_since <= ?6)))
                    ORDER BY next_attempt_at LIMIT ?4)
              RETURNING delivery_pk, webhook_id, app_pk, profile_id, event_seq, integration_pk, attempts, created_at",
         )
         .map_err(backend)?;
     let claimed: Vec<ClaimedRow> = statement
         .query_map(
-            params![worker, micros(lease_until), micros(now), limit],
+            params![
+                worker,
+                micros(lease_until),
+                micros(now),
+                limit,
+                micros(cut_offs.created_by),
+                micros(cut_offs.failing_since_by)
+            ],
             |row| {
                 Ok(ClaimedRow {
                     delivery_id: row.get(0)?,
@@ -91,6 +102,37 @@ pub fn claim(
     Ok(deliveries)
 }
 
+/// Gives up the due retries among the oldest `limit` due deliveries that lie beyond the cut-offs.
+/// The claim passes over the rest of them; they are the oldest due at the next claim, so each
+/// claim's work stays bounded however many are due.
+fn give_up_cut_off_retries(
+    conn: &Connection,
+    now: Timestamp,
+    limit: u32,
+    cut_offs: RetryCutOffs,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL
+          WHERE delivery_pk IN (
+              SELECT delivery_pk FROM deliveries
+               WHERE status = 'pending' AND next_attempt_at <= ?1
+                 AND (lease_until IS NULL OR lease_until <= ?1)
+               ORDER BY next_attempt_at LIMIT ?2)
+            AND attempts > 0
+            AND (created_at <= ?3 OR integration_pk IN (
+                SELECT integration_pk FROM integrations WHERE failing_since <= ?4))",
+    )
+    .map_err(backend)?
+    .execute(params![
+        micros(now),
+        limit,
+        micros(cut_offs.created_by),
+        micros(cut_offs.failing_since_by)
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
 pub fn record(
     conn: &Connection,
     claim: &ClaimedDelivery,
@@ -135,5 +177,35 @@ pub fn record(
         i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX)
     ])
     .map_err(backend)?;
+    mark_integration(conn, claim.delivery_id, result)?;
     Ok(true)
+}
+
+/// Keeps the integration's circuit state: failing since its first failed attempt after the last
+/// answered one, healthy again at the next answered one. Written only when it changes.
+fn mark_integration(
+    conn: &Connection,
+    delivery_id: i64,
+    result: &AttemptResult,
+) -> StoreResult<()> {
+    match result.outcome {
+        AttemptOutcome::Failed => conn
+            .prepare_cached(
+                "UPDATE integrations SET failing_since = ?2
+                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = ?1)
+                    AND failing_since IS NULL",
+            )
+            .map_err(backend)?
+            .execute(params![delivery_id, micros(result.attempt.attempted_at)]),
+        AttemptOutcome::Delivered | AttemptOutcome::Refused => conn
+            .prepare_cached(
+                "UPDATE integrations SET failing_since = NULL
+                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = ?1)
+                    AND failing_since IS NOT NULL",
+            )
+            .map_err(backend)?
+            .execute([delivery_id]),
+    }
+    .map_err(backend)?;
+    Ok(())
 }

@@ -12,7 +12,7 @@ use crate::codec::{backend, micros, timestamp, uuid_column};
 
 const COLUMNS: &str =
     "i.integration_pk, i.integration_id, a.app_id, i.url, i.authorization, i.environment,
-                       i.event_types, i.signing_secret, i.created_at";
+                       i.event_types, i.signing_secret, i.created_at, i.failing_since";
 
 fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<IntegrationRow> {
     let environment: Option<String> = row.get(5)?;
@@ -28,6 +28,7 @@ fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<IntegrationRow> {
             events: events.map(|text| text.split(',').filter_map(EventType::parse).collect()),
             signing_secret: row.get(7)?,
             created_at: timestamp(row.get(8)?),
+            failing_since: row.get::<_, Option<i64>>(9)?.map(timestamp),
         },
     })
 }
@@ -67,7 +68,10 @@ pub fn add(conn: &Connection, integration: &Integration) -> StoreResult<Integrat
         ],
     )
     .map_err(backend)?;
-    Ok(integration.clone())
+    Ok(Integration {
+        failing_since: None,
+        ..integration.clone()
+    })
 }
 
 pub fn list(conn: &Connection, app: Option<AppId>) -> StoreResult<Vec<Integration>> {

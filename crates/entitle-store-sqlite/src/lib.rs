@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::RetryCutOffs;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
@@ -356,10 +357,11 @@ impl DeliveryStore for SqliteStore {
         now: Timestamp,
         lease: std::time::Duration,
         limit: u32,
+        cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let worker = worker.to_owned();
         self.writer
-            .run(move |conn| deliveries::claim(conn, &worker, now, lease, limit))
+            .run(move |conn| deliveries::claim(conn, &worker, now, lease, limit, cut_offs))
             .await
     }
 

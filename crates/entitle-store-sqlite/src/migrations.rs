@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0011_deleted_profile_ids.sql"),
     ),
     (12, include_str!("../migrations/0012_exchange_rates.sql")),
+    (13, include_str!("../migrations/0013_circuit_breaker.sql")),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

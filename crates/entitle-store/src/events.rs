@@ -22,6 +22,9 @@ pub struct Integration {
     /// Standard Webhooks secret (`whsec_…`).
     pub signing_secret: String,
     pub created_at: Timestamp,
+    /// Since when every attempt to it has failed; `None` while its last attempt was answered.
+    /// Kept by the workers; a new integration starts with `None` whatever is passed.
+    pub failing_since: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -31,6 +34,7 @@ impl std::fmt::Debug for Integration {
             .field("app_id", &self.app_id)
             .field("environment", &self.environment)
             .field("events", &self.events)
+            .field("failing_since", &self.failing_since)
             .finish_non_exhaustive()
     }
 }

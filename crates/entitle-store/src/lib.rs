@@ -12,6 +12,7 @@ mod records;
 
 use async_trait::async_trait;
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::RetryCutOffs;
 use entitle_domain::profile::{Profile, ProfilePatch};
 use entitle_domain::purchase::{
     AccessLevelId, CurrencyCode, Environment, GrantRequest, RevokeRequest, SharingPolicy, StoreId,
@@ -176,16 +177,22 @@ pub trait EventFeedStore: Send + Sync {
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
     /// Claims up to `limit` due deliveries for `lease`; no other worker gets them meanwhile.
+    /// Due retries beyond `cut_offs` are given up (`failed`) instead: those of deliveries created
+    /// too long ago, and those to an integration whose attempts have all failed since too long
+    /// ago (its circuit is open; first attempts are still made, and one that succeeds closes it).
     async fn claim_deliveries(
         &self,
         worker: &str,
         now: Timestamp,
         lease: std::time::Duration,
         limit: u32,
+        cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 
     /// Records an attempt of a claimed delivery. Ignored (false) when the claim was lost: the
-    /// lease expired and another worker took it over, or the delivery was cancelled.
+    /// lease expired and another worker took it over, or the delivery was cancelled. A failed
+    /// attempt marks its integration failing from then on, unless it already was; an answered
+    /// one (delivered or refused) marks it healthy again.
     async fn record_attempt(
         &self,
         claim: &ClaimedDelivery,

@@ -161,13 +161,15 @@ impl Worker {
         if free == 0 {
             return 0;
         }
+        let now = Timestamp::now();
         let claimed = match self
             .store
             .claim_deliveries(
                 &self.id,
-                Timestamp::now(),
+                now,
                 self.config.lease,
                 u32::try_from(free).unwrap_or(u32::MAX),
+                self.config.retry.cut_offs(now),
             )
             .await
         {

@@ -19,7 +19,7 @@ pub use plan::{
     PlannedEvent, StoreEvent, Touched, plan_access_events, plan_expiry, plan_profile_deleted,
     plan_scheduled_access, plan_store_event,
 };
-pub use retry::{AttemptOutcome, RetryPolicy, classify_status};
+pub use retry::{AttemptOutcome, RetryCutOffs, RetryPolicy, classify_status};
 pub use sharing::{forget_sharing_profile, sharing_profile_ids};
 pub use unknown::{omit_unknown, restore_unknown};
 

@@ -1,6 +1,7 @@
 //! Delivery outcomes and the retry schedule (spec §9.6, DESIGN.md §6): a status outside 200–404
 //! (or no answer) is retried with exponential backoff from one minute, at most 9 retries within
-//! 24 hours of the event.
+//! 24 hours of the event, and none at all to an endpoint that has been failing for 24 hours (its
+//! circuit is open) until a delivery to it succeeds again.
 
 use std::time::Duration;
 
@@ -30,8 +31,20 @@ pub struct RetryPolicy {
     /// Wait before the first retry; each next retry waits twice as long.
     pub first_retry: Duration,
     pub max_retries: u32,
-    /// No retry is scheduled later than this after the event was created.
+    /// No retry is scheduled, or made, later than this after the event was created.
     pub give_up_after: Duration,
+    /// An endpoint that has answered no attempt successfully for this long gets no retries
+    /// (each event still gets its first attempt) until one of its deliveries succeeds again.
+    pub open_circuit_after: Duration,
+}
+
+/// The lines a worker's claim draws between due retries it hands out and ones it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryCutOffs {
+    /// A retry of a delivery created at or before this is given up: its event is too old.
+    pub created_by: Timestamp,
+    /// A retry to an endpoint failing since this or earlier is given up: its circuit is open.
+    pub failing_since_by: Timestamp,
 }
 
 impl Default for RetryPolicy {
@@ -40,11 +53,20 @@ impl Default for RetryPolicy {
             first_retry: Duration::from_secs(60),
             max_retries: 9,
             give_up_after: Duration::from_secs(24 * 60 * 60),
+            open_circuit_after: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
 
 impl RetryPolicy {
+    /// Where the retries due at `now` are cut off.
+    pub fn cut_offs(&self, now: Timestamp) -> RetryCutOffs {
+        RetryCutOffs {
+            created_by: now.plus_micros(-micros(self.give_up_after)),
+            failing_since_by: now.plus_micros(-micros(self.open_circuit_after)),
+        }
+    }
+
     /// When to try again after `attempts_made` failed attempts, or `None` to give up.
     pub fn next_attempt(
         &self,
@@ -60,10 +82,13 @@ impl RetryPolicy {
         let wait =
             (self.first_retry.as_micros().saturating_mul(factor)).min(i64::MAX as u128) as i64;
         let next = now.plus_micros(wait);
-        let deadline =
-            created_at.plus_micros(self.give_up_after.as_micros().min(i64::MAX as u128) as i64);
+        let deadline = created_at.plus_micros(micros(self.give_up_after));
         (next <= deadline).then_some(next)
     }
+}
+
+fn micros(duration: Duration) -> i64 {
+    duration.as_micros().min(i64::MAX as u128) as i64
 }
 
 #[cfg(test)]
@@ -109,5 +134,14 @@ mod tests {
         let created = Timestamp::from_unix_micros(0);
         let late = Timestamp::from_unix_micros(23 * 3600 * 1_000_000);
         assert_eq!(policy.next_attempt(3, created, late), None);
+    }
+
+    #[test]
+    fn the_cut_offs_lie_a_day_before_now_by_default() {
+        let now = Timestamp::from_unix_micros(100 * 3600 * 1_000_000);
+        let day_before = Timestamp::from_unix_micros(76 * 3600 * 1_000_000);
+        let cut_offs = RetryPolicy::default().cut_offs(now);
+        assert_eq!(cut_offs.created_by, day_before);
+        assert_eq!(cut_offs.failing_since_by, day_before);
     }
 }

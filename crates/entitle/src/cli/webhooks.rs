@@ -29,6 +29,7 @@ fn describe(integration: &Integration) -> Value {
         "events": integration.events.as_ref().map(|types| types.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
         "has_authorization": integration.authorization.is_some(),
         "created_at": integration.created_at.to_rfc3339(),
+        "failing_since": integration.failing_since.map(|at| at.to_rfc3339()),
     })
 }
 
@@ -63,6 +64,7 @@ pub async fn add(
         events,
         signing_secret: entitle_webhooks::generate_signing_secret(),
         created_at: Timestamp::now(),
+        failing_since: None,
     };
     let added = Backend::call_once(database_url, async |db| {
         db.add_integration(integration).await
@@ -115,7 +117,13 @@ pub async fn list(
     print(json_output, &value, || {
         listed
             .iter()
-            .map(|i| format!("{}  {}  {}", i.integration_id, i.app_id, i.url))
+            .map(|i| {
+                let health = match i.failing_since {
+                    Some(at) => format!("  failing since {}", at.to_rfc3339()),
+                    None => String::new(),
+                };
+                format!("{}  {}  {}{health}", i.integration_id, i.app_id, i.url)
+            })
             .collect::<Vec<_>>()
             .join("\n")
     });

@@ -8,6 +8,7 @@ mod abuse;
 mod auth;
 mod bench;
 mod bulk_deletion;
+mod circuit_breaker;
 mod cli;
 mod concurrency;
 mod crash;

@@ -259,13 +259,15 @@ async fn a_claim_of_a_worker_that_died_is_taken_over_after_its_lease() {
     .await;
     purchase(&server, "orphan", "o-1").await;
     let backend = entitle::Backend::open(&server.database_url).await.unwrap();
+    let now = entitle_domain::datetime::Timestamp::now();
     let claimed = backend
         .store()
         .claim_deliveries(
             "doomed-worker",
-            entitle_domain::datetime::Timestamp::now(),
+            now,
             Duration::from_millis(500),
             10,
+            entitle_domain::events::RetryPolicy::default().cut_offs(now),
         )
         .await
         .unwrap();

@@ -117,6 +117,7 @@ pub async fn profiles_and_purchases(store: &dyn Store, seen: &mut Vec<String>) -
             events: None,
             signing_secret: "whsec_dGVzdA==".into(),
             created_at: now,
+            failing_since: None,
         })
         .await
         .unwrap();
