@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
-use entitle_store::{AttemptResult, ClaimedDelivery};
+use entitle_store::{AttemptResult, ClaimLimits, ClaimedDelivery};
 use sqlx::{PgConnection, Row};
 
 use crate::codec::{micros, timestamp};
+use crate::due;
 use crate::error::Result;
 
 pub async fn claim(
@@ -20,33 +21,20 @@ pub async fn claim(
     worker: &str,
     now: Timestamp,
     lease: Duration,
-    limit: u32,
+    limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> Result<Vec<ClaimedDelivery>> {
-    give_up_cut_off_retries(conn, now, limit, cut_offs).await?;
+    let chosen = due::choose(conn, now, limits.total, limits.per_endpoint, cut_offs).await?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let rows = sqlx::query(
-        "WITH due AS (
-             SELECT delivery_pk FROM deliveries
-              WHERE status = 'pending' AND next_attempt_at <= $3
-                AND (lease_until IS NULL OR lease_until <= $3)
-                AND NOT (attempts > 0 AND (created_at <= $5 OR integration_pk IN (
-                    SELECT integration_pk FROM integrations WHERE failing_since <= $6)))
-              ORDER BY next_attempt_at
-              LIMIT $4
-                FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET lease_owner = $1, lease_until = $2
-           FROM due
-          WHERE d.delivery_pk = due.delivery_pk
-         RETURNING d.delivery_pk, d.webhook_id, d.app_pk, d.profile_id, d.event_seq,
-                   d.integration_pk, d.attempts, d.created_at, d.next_attempt_at",
+        "UPDATE deliveries SET lease_owner = $1, lease_until = $2
+          WHERE delivery_pk = ANY($3)
+         RETURNING delivery_pk, webhook_id, app_pk, profile_id, event_seq,
+                   integration_pk, attempts, created_at, next_attempt_at",
     )
     .bind(worker)
     .bind(micros(lease_until))
-    .bind(micros(now))
-    .bind(i64::from(limit))
-    .bind(micros(cut_offs.created_by))
-    .bind(micros(cut_offs.failing_since_by))
+    .bind(&chosen)
     .fetch_all(&mut *conn)
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -87,38 +75,6 @@ pub async fn claim(
         });
     }
     Ok(deliveries)
-}
-
-/// Gives up the due retries among the oldest `limit` due deliveries that lie beyond the cut-offs.
-/// The claim passes over the rest of them; they are the oldest due at the next claim, so each
-/// claim's work stays bounded however many are due.
-async fn give_up_cut_off_retries(
-    conn: &mut PgConnection,
-    now: Timestamp,
-    limit: u32,
-    cut_offs: RetryCutOffs,
-) -> Result<()> {
-    sqlx::query(
-        "WITH due AS (
-             SELECT delivery_pk FROM deliveries
-              WHERE status = 'pending' AND next_attempt_at <= $1
-                AND (lease_until IS NULL OR lease_until <= $1)
-              ORDER BY next_attempt_at
-              LIMIT $2
-                FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET status = 'failed', next_attempt_at = NULL
-           FROM due
-          WHERE d.delivery_pk = due.delivery_pk AND d.attempts > 0
-            AND (d.created_at <= $3 OR d.integration_pk IN (
-                SELECT integration_pk FROM integrations WHERE failing_since <= $4))",
-    )
-    .bind(micros(now))
-    .bind(i64::from(limit))
-    .bind(micros(cut_offs.created_by))
-    .bind(micros(cut_offs.failing_since_by))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Applies only while the claim still holds: same lease owner, no attempt recorded since the

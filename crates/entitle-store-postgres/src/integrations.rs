@@ -134,7 +134,7 @@ pub async fn remove(
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
+        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
           WHERE integration_pk = $1 AND status = 'pending'",
     )
     .bind(row.integration_pk)

@@ -13,6 +13,7 @@ mod deletion;
 mod deletion_jobs;
 mod deletion_records;
 mod deliveries;
+mod due;
 mod error;
 mod expirations;
 mod feed;

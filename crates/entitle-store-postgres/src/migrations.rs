@@ -20,7 +20,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0008_deleted_profile_ids.sql"),
     ),
     (9, include_str!("../migrations/0009_exchange_rates.sql")),
-    (10, include_str!("../migrations/0010_circuit_breaker.sql")),
+    (
+        10,
+        include_str!("../migrations/0010_per_endpoint_delivery.sql"),
+    ),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

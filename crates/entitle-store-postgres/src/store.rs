@@ -12,8 +12,8 @@ use entitle_domain::purchase::{
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ConfigStore, DeletedBy,
-    DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
+    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimLimits, ClaimedDelivery, ConfigStore,
+    DeletedBy, DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
     IntegrationStore, KeyRecord, KeyStore, KeyedProfile, NewKey, ProfileStore, PurchaseStore,
     StoreResult,
 };
@@ -250,12 +250,12 @@ impl DeliveryStore for PgStore {
         worker: &str,
         now: Timestamp,
         lease: std::time::Duration,
-        limit: u32,
+        limits: ClaimLimits,
         cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let worker = worker.to_owned();
         transaction!(self, Mode::Write, [worker], |conn| {
-            deliveries::claim(conn, &worker, now, lease, limit, cut_offs)
+            deliveries::claim(conn, &worker, now, lease, limits, cut_offs)
         })
     }
 

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
-use entitle_store::{AttemptResult, ClaimedDelivery, StoreResult};
+use entitle_store::{AttemptResult, ClaimLimits, ClaimedDelivery, StoreResult};
 use rusqlite::{Connection, params};
 
 use crate::codec::{backend, micros, timestamp};
 use crate::documents::{self, Document};
+use crate::due;
 
 struct ClaimedRow {
     delivery_id: i64,
@@ -27,50 +28,36 @@ pub fn claim(
     worker: &str,
     now: Timestamp,
     lease: Duration,
-    limit: u32,
+    limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> StoreResult<Vec<ClaimedDelivery>> {
-    give_up_cut_off_retries(conn, now, limit, cut_offs)?;
+    let chosen = due::choose(conn, now, limits.total, limits.per_endpoint, cut_offs)?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let mut statement = conn
         .prepare_cached(
-            "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
-              WHERE delivery_pk IN (
-                  SELECT delivery_pk FROM deliveries
-                   WHERE status = 'pending' AND next_attempt_at <= ?3
-                     AND (lease_until IS NULL OR lease_until <= ?3)
-                     AND NOT (attempts > 0 AND (created_at <= ?5 OR integration_pk IN (
-                         SELECT integration_pk FROM integrations WHERE failing_since <= ?6)))
-                   ORDER BY next_attempt_at LIMIT ?4)
+            "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2 WHERE delivery_pk = ?3
              RETURNING delivery_pk, webhook_id, app_pk, profile_id, event_seq, integration_pk, attempts, created_at",
         )
         .map_err(backend)?;
-    let claimed: Vec<ClaimedRow> = statement
-        .query_map(
-            params![
-                worker,
-                micros(lease_until),
-                micros(now),
-                limit,
-                micros(cut_offs.created_by),
-                micros(cut_offs.failing_since_by)
-            ],
-            |row| {
-                Ok(ClaimedRow {
-                    delivery_id: row.get(0)?,
-                    webhook_id: row.get(1)?,
-                    app_pk: row.get(2)?,
-                    profile_id: row.get(3)?,
-                    event_seq: row.get(4)?,
-                    integration_pk: row.get(5)?,
-                    attempts: row.get(6)?,
-                    created_at: row.get(7)?,
+    let mut claimed = Vec::with_capacity(chosen.len());
+    for delivery_pk in chosen {
+        claimed.push(
+            statement
+                .query_row(params![worker, micros(lease_until), delivery_pk], |row| {
+                    Ok(ClaimedRow {
+                        delivery_id: row.get(0)?,
+                        webhook_id: row.get(1)?,
+                        app_pk: row.get(2)?,
+                        profile_id: row.get(3)?,
+                        event_seq: row.get(4)?,
+                        integration_pk: row.get(5)?,
+                        attempts: row.get(6)?,
+                        created_at: row.get(7)?,
+                    })
                 })
-            },
-        )
-        .map_err(backend)?
-        .collect::<Result<_, _>>()
-        .map_err(backend)?;
+                .map_err(backend)?,
+        );
+    }
     let mut deliveries = Vec::with_capacity(claimed.len());
     for row in claimed {
         let (facts, personal): (Document, Option<String>) = conn
@@ -100,37 +87,6 @@ pub fn claim(
         });
     }
     Ok(deliveries)
-}
-
-/// Gives up the due retries among the oldest `limit` due deliveries that lie beyond the cut-offs.
-/// The claim passes over the rest of them; they are the oldest due at the next claim, so each
-/// claim's work stays bounded however many are due.
-fn give_up_cut_off_retries(
-    conn: &Connection,
-    now: Timestamp,
-    limit: u32,
-    cut_offs: RetryCutOffs,
-) -> StoreResult<()> {
-    conn.prepare_cached(
-        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL
-          WHERE delivery_pk IN (
-              SELECT delivery_pk FROM deliveries
-               WHERE status = 'pending' AND next_attempt_at <= ?1
-                 AND (lease_until IS NULL OR lease_until <= ?1)
-               ORDER BY next_attempt_at LIMIT ?2)
-            AND attempts > 0
-            AND (created_at <= ?3 OR integration_pk IN (
-                SELECT integration_pk FROM integrations WHERE failing_since <= ?4))",
-    )
-    .map_err(backend)?
-    .execute(params![
-        micros(now),
-        limit,
-        micros(cut_offs.created_by),
-        micros(cut_offs.failing_since_by)
-    ])
-    .map_err(backend)?;
-    Ok(())
 }
 
 pub fn record(

@@ -115,7 +115,7 @@ pub fn remove(conn: &Connection, id: IntegrationId, at: Timestamp) -> StoreResul
     )
     .map_err(backend)?;
     conn.execute(
-        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
+        "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
           WHERE integration_pk = ?1 AND status = 'pending'",
         [row.integration_pk],
     )

@@ -16,6 +16,7 @@ mod deletion_jobs;
 mod deletion_records;
 mod deliveries;
 mod documents;
+mod due;
 mod expirations;
 mod feed;
 mod inline_reads;
@@ -46,8 +47,8 @@ use entitle_domain::purchase::{
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimedDelivery, ClaimedItem, ConfigStore,
-    DeletedBy, DeletionJob, DeletionJobStore, DeletionRecordPage, DeletionRecordStore,
+    AdminStore, ApiKeyRecord, AppRecord, AttemptResult, ClaimLimits, ClaimedDelivery, ClaimedItem,
+    ConfigStore, DeletedBy, DeletionJob, DeletionJobStore, DeletionRecordPage, DeletionRecordStore,
     DeletionReport, DeliveryStore, EventFeedStore, EventPage, EventQuery, Integration,
     IntegrationStore, ItemOutcome, JobItem, JobTarget, KeyRecord, KeyStore, KeyedProfile, NewKey,
     OperationsStore, OutboxStats, ProfileStore, PurchaseStore, Readiness, StoreError, StoreResult,
@@ -356,12 +357,12 @@ impl DeliveryStore for SqliteStore {
         worker: &str,
         now: Timestamp,
         lease: std::time::Duration,
-        limit: u32,
+        limits: ClaimLimits,
         cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let worker = worker.to_owned();
         self.writer
-            .run(move |conn| deliveries::claim(conn, &worker, now, lease, limit, cut_offs))
+            .run(move |conn| deliveries::claim(conn, &worker, now, lease, limits, cut_offs))
             .await
     }
 

@@ -21,7 +21,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0011_deleted_profile_ids.sql"),
     ),
     (12, include_str!("../migrations/0012_exchange_rates.sql")),
-    (13, include_str!("../migrations/0013_circuit_breaker.sql")),
+    (
+        13,
+        include_str!("../migrations/0013_per_endpoint_delivery.sql"),
+    ),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

@@ -184,6 +184,16 @@ pub struct EventPage {
     pub next: Option<i64>,
 }
 
+/// How many deliveries one claim may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimits {
+    /// At most this many in all: the worker's free slots.
+    pub total: u32,
+    /// At most this many in flight to one integration at a time, every worker's counted, so an
+    /// endpoint slow to answer fills only its own share of the slots.
+    pub per_endpoint: u32,
+}
+
 /// A delivery a worker has claimed; the lease keeps other workers off it until it expires.
 #[derive(Clone)]
 pub struct ClaimedDelivery {

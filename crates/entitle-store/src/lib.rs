@@ -27,8 +27,9 @@ pub use deletions::{
 };
 pub use error::{StoreError, StoreResult};
 pub use events::{
-    AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, DeliveryState, DeliveryStatus,
-    EventPage, EventQuery, FeedEvent, Integration, IntegrationRow, hidden_until, wanting,
+    AttemptRecord, AttemptResult, ClaimLimits, ClaimedDelivery, DEFAULT_LEASE, DeliveryState,
+    DeliveryStatus, EventPage, EventQuery, FeedEvent, Integration, IntegrationRow, hidden_until,
+    wanting,
 };
 pub use records::{
     ApiKeyRecord, AppRecord, DeletionCounts, DeletionReport, KeyRecord, KeyedProfile, NewKey,
@@ -176,8 +177,8 @@ pub trait EventFeedStore: Send + Sync {
 /// The transactional outbox, as delivery workers see it.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
-    /// Claims up to `limit` due deliveries for `lease`; no other worker gets them meanwhile.
-    /// Due retries beyond `cut_offs` are given up (`failed`) instead: those of deliveries created
+    /// Claims due deliveries for `lease`, oldest due first within `limits`; no other worker gets
+    /// them meanwhile. Due retries beyond `cut_offs` are given up (`failed`) instead: those of deliveries created
     /// too long ago, and those to an integration whose attempts have all failed since too long
     /// ago (its circuit is open; first attempts are still made, and one that succeeds closes it).
     async fn claim_deliveries(
@@ -185,7 +186,7 @@ pub trait DeliveryStore: Send + Sync {
         worker: &str,
         now: Timestamp,
         lease: std::time::Duration,
-        limit: u32,
+        limits: ClaimLimits,
         cut_offs: RetryCutOffs,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
 

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{AttemptOutcome, RetryPolicy, classify_status};
-use entitle_store::{AttemptRecord, AttemptResult, ClaimedDelivery, DEFAULT_LEASE, Store};
+use entitle_store::{
+    AttemptRecord, AttemptResult, ClaimLimits, ClaimedDelivery, DEFAULT_LEASE, Store,
+};
 use tokio::task::JoinSet;
 
 use crate::guard::TargetPolicy;
@@ -56,6 +58,9 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// Most deliveries in flight at once.
     pub batch: u32,
+    /// Most deliveries in flight to one endpoint at once, every worker's counted: an endpoint
+    /// slow to answer then takes at most this many of the slots, never all of them.
+    pub per_endpoint: u32,
     /// How long a claim keeps other workers off a delivery; longer than `timeout`.
     pub lease: Duration,
     pub targets: TargetPolicy,
@@ -68,6 +73,7 @@ impl Default for WorkerConfig {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(250),
             batch: 32,
+            per_endpoint: 8,
             lease: DEFAULT_LEASE,
             targets: TargetPolicy::default(),
         }
@@ -103,9 +109,9 @@ impl Worker {
     /// Delivers until `shutdown` resolves; deliveries in flight then finish first.
     ///
     /// Up to `batch` deliveries are in flight at once, and each holds only its own slot: as soon
-    /// as one is answered (or times out) another due delivery takes its place. A receiver that
-    /// takes its full timeout to answer thus delays only its own deliveries, never the others
-    /// claimed with them.
+    /// as one is answered (or times out) another due delivery takes its place. At most
+    /// `per_endpoint` of them go to one endpoint, so a receiver that takes its full timeout to
+    /// answer delays only its own deliveries, never the others.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let worker = Arc::new(self);
         let slots = worker.config.batch.max(1) as usize;
@@ -168,7 +174,10 @@ impl Worker {
                 &self.id,
                 now,
                 self.config.lease,
-                u32::try_from(free).unwrap_or(u32::MAX),
+                ClaimLimits {
+                    total: u32::try_from(free).unwrap_or(u32::MAX),
+                    per_endpoint: self.config.per_endpoint.max(1),
+                },
                 self.config.retry.cut_offs(now),
             )
             .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{AttemptOutcome, RetryPolicy};
-use entitle_store::{AttemptRecord, AttemptResult};
+use entitle_store::{AttemptRecord, AttemptResult, ClaimLimits};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -151,13 +151,17 @@ async fn a_retry_that_came_due_past_the_events_cut_off_is_given_up_not_sent() {
     let backend = entitle::Backend::open(&server.database_url).await.unwrap();
     let store = backend.store();
     let lease = Duration::from_secs(60);
+    let limits = ClaimLimits {
+        total: 10,
+        per_endpoint: 10,
+    };
     let now = Timestamp::now();
     let claimed = store
         .claim_deliveries(
             "worker",
             now,
             lease,
-            10,
+            limits,
             RetryPolicy::default().cut_offs(now),
         )
         .await
@@ -182,7 +186,7 @@ async fn a_retry_that_came_due_past_the_events_cut_off_is_given_up_not_sent() {
         ..RetryPolicy::default()
     };
     let claimed = store
-        .claim_deliveries("worker", later, lease, 10, short_day.cut_offs(later))
+        .claim_deliveries("worker", later, lease, limits, short_day.cut_offs(later))
         .await
         .unwrap();
     assert!(claimed.is_empty(), "no retry past the cut-off");

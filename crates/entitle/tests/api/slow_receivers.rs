@@ -70,3 +70,40 @@ async fn a_receiver_that_has_not_answered_does_not_hold_up_other_endpoints() {
     }
     assert_eq!(feed.len(), 4);
 }
+
+#[tokio::test]
+async fn a_receiver_with_many_deliveries_waiting_takes_only_its_share_of_the_slots() {
+    let held = Receiver::held().await;
+    let prompt = Receiver::ok().await;
+    let server = TestServer::start_with(|config| {
+        let worker = config.worker.as_mut().unwrap();
+        worker.timeout = Duration::from_secs(120);
+        worker.lease = Duration::from_secs(240);
+        // Few slots, so that the held endpoint's deliveries alone could fill them all.
+        worker.batch = 4;
+        worker.per_endpoint = 2;
+    })
+    .await;
+    add_webhook(&server, &held.url, &[]).await;
+    add_webhook(&server, &prompt.url, &[]).await;
+
+    // Three purchases: six deliveries to each endpoint, the held endpoint's first each time.
+    for buyer in 1..=3 {
+        purchase(&server, &format!("buyer-{buyer}"), &format!("share-{buyer}")).await;
+        let received = prompt.wait_for(2 * buyer, SETTLE).await;
+        assert_eq!(
+            received.len(),
+            2 * buyer,
+            "the prompt endpoint got every event so far while the held one answered nothing"
+        );
+    }
+    assert_eq!(
+        held.received().len(),
+        2,
+        "two of the held endpoint's deliveries in flight, no more"
+    );
+
+    held.release();
+    let received = held.wait_for(6, SETTLE).await;
+    assert_eq!(received.len(), 6, "each event reaches the held endpoint once");
+}

@@ -266,7 +266,10 @@ async fn a_claim_of_a_worker_that_died_is_taken_over_after_its_lease() {
             "doomed-worker",
             now,
             Duration::from_millis(500),
-            10,
+            entitle_store::ClaimLimits {
+                total: 10,
+                per_endpoint: 10,
+            },
             entitle_domain::events::RetryPolicy::default().cut_offs(now),
         )
         .await

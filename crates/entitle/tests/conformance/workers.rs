@@ -6,7 +6,8 @@ use std::time::Duration;
 use entitle_domain::CustomerUserId;
 use entitle_domain::events::{AttemptOutcome, RetryPolicy};
 use entitle_store::{
-    AttemptRecord, AttemptResult, DeletedBy, DeliveryState, EventQuery, JobTarget, Store,
+    AttemptRecord, AttemptResult, ClaimLimits, DeletedBy, DeliveryState, EventQuery, JobTarget,
+    Store,
 };
 
 use crate::story::{DAY, Told, feed_of};
@@ -21,13 +22,17 @@ pub async fn outbox_expiry_and_jobs(store: &dyn Store, told: Told, seen: &mut Ve
     // The outbox: one worker claims, a second finds nothing, the attempt is recorded once.
     let lease = Duration::from_secs(60);
     let cut_offs = RetryPolicy::default().cut_offs(later);
+    let limits = ClaimLimits {
+        total: 500,
+        per_endpoint: 500,
+    };
     let claimed = store
-        .claim_deliveries("worker-a", later, lease, 500, cut_offs)
+        .claim_deliveries("worker-a", later, lease, limits, cut_offs)
         .await
         .unwrap();
     assert!(!claimed.is_empty());
     let again = store
-        .claim_deliveries("worker-b", later, lease, 500, cut_offs)
+        .claim_deliveries("worker-b", later, lease, limits, cut_offs)
         .await
         .unwrap();
     assert!(again.is_empty(), "leased deliveries are not claimed twice");
