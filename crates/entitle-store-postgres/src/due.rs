@@ -9,24 +9,14 @@
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::RetryCutOffs;
+use entitle_store::claims::{DueDelivery, EndpointPick, oldest_due_first};
 use sqlx::{PgConnection, Row};
 
-use crate::codec::micros;
+use crate::codec::{micros, timestamp};
 use crate::error::Result;
-
-/// Rounds of giving up per integration and claim: bounds one claim's work when an endpoint has
-/// a long run of due retries to give up; the rest go at the next claims.
-const GIVE_UP_ROUNDS: usize = 8;
 
 /// The advisory lock class of per-endpoint claims ("ent" in ASCII); the key is the integration.
 const CLAIM_LOCK_CLASS: i32 = 0x0065_6e74;
-
-struct Due {
-    delivery_pk: i64,
-    next_attempt_at: i64,
-    attempts: i32,
-    created_at: i64,
-}
 
 /// The deliveries to lease, oldest due first, at most `limit`; each is locked for this
 /// transaction.
@@ -37,44 +27,21 @@ pub async fn choose(
     per_endpoint: u32,
     cut_offs: RetryCutOffs,
 ) -> Result<Vec<i64>> {
-    let mut chosen: Vec<(i64, i64)> = Vec::new();
+    let mut taken = Vec::new();
     for (integration_pk, failing_since) in endpoints_with_due_work(conn, now).await? {
         if !lock_endpoint(conn, integration_pk).await? {
             continue;
         }
         let in_flight = in_flight(conn, integration_pk, now).await?;
         let room = per_endpoint.saturating_sub(in_flight).min(limit);
-        if room == 0 {
-            continue;
+        let mut pick = EndpointPick::new(room, failing_since.map(timestamp), cut_offs);
+        while let Some(fetch) = pick.next_fetch() {
+            let due = oldest_due(conn, integration_pk, now, fetch).await?;
+            give_up_retries(conn, &pick.absorb(due)).await?;
         }
-        let circuit_open =
-            failing_since.is_some_and(|since| since <= micros(cut_offs.failing_since_by));
-        let beyond_cut_off = |d: &Due| {
-            d.attempts > 0 && (circuit_open || d.created_at <= micros(cut_offs.created_by))
-        };
-        let mut taken: Vec<i64> = Vec::new();
-        for _ in 0..GIVE_UP_ROUNDS {
-            // Those taken in an earlier round are still due (they are leased only at the end),
-            // so they come back in front of the rest and are passed over.
-            let due = oldest_due(conn, integration_pk, now, room).await?;
-            let exhausted = due.len() < room as usize;
-            let (give_up, fresh): (Vec<Due>, Vec<Due>) = due
-                .into_iter()
-                .filter(|d| !taken.contains(&d.delivery_pk))
-                .partition(|d| beyond_cut_off(d));
-            for d in &fresh {
-                taken.push(d.delivery_pk);
-                chosen.push((d.next_attempt_at, d.delivery_pk));
-            }
-            give_up_retries(conn, &give_up).await?;
-            if give_up.is_empty() || exhausted || taken.len() as u32 >= room {
-                break;
-            }
-        }
+        taken.extend(pick.into_taken());
     }
-    chosen.sort_unstable();
-    chosen.truncate(limit as usize);
-    Ok(chosen.into_iter().map(|(_, pk)| pk).collect())
+    Ok(oldest_due_first(taken, limit))
 }
 
 async fn endpoints_with_due_work(
@@ -128,7 +95,7 @@ async fn oldest_due(
     integration_pk: i64,
     now: Timestamp,
     limit: u32,
-) -> Result<Vec<Due>> {
+) -> Result<Vec<DueDelivery>> {
     let rows = sqlx::query(
         "SELECT delivery_pk, next_attempt_at, attempts, created_at FROM deliveries
           WHERE integration_pk = $1 AND status = 'pending' AND next_attempt_at <= $2
@@ -144,27 +111,26 @@ async fn oldest_due(
     .await?;
     rows.iter()
         .map(|row| {
-            Ok(Due {
+            Ok(DueDelivery {
                 delivery_pk: row.try_get(0)?,
-                next_attempt_at: row.try_get(1)?,
-                attempts: row.try_get(2)?,
-                created_at: row.try_get(3)?,
+                next_attempt_at: timestamp(row.try_get(1)?),
+                attempts: row.try_get::<i32, _>(2)?.max(0) as u32,
+                created_at: timestamp(row.try_get(3)?),
             })
         })
         .collect()
 }
 
-async fn give_up_retries(conn: &mut PgConnection, retries: &[Due]) -> Result<()> {
+async fn give_up_retries(conn: &mut PgConnection, retries: &[i64]) -> Result<()> {
     if retries.is_empty() {
         return Ok(());
     }
-    let pks: Vec<i64> = retries.iter().map(|d| d.delivery_pk).collect();
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL,
                 lease_owner = NULL, lease_until = NULL
           WHERE delivery_pk = ANY($1)",
     )
-    .bind(&pks)
+    .bind(retries)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -6,26 +6,16 @@
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::RetryCutOffs;
 use entitle_store::StoreResult;
+use entitle_store::claims::{DueDelivery, EndpointPick, oldest_due_first};
 use rusqlite::{Connection, params};
 
-use crate::codec::{backend, micros};
-
-/// Rounds of giving up per integration and claim: bounds one claim's work when an endpoint has
-/// a long run of due retries to give up; the rest go at the next claims.
-const GIVE_UP_ROUNDS: usize = 8;
+use crate::codec::{backend, micros, timestamp};
 
 /// An integration with due deliveries, as a claim sees it.
 struct Endpoint {
     integration_pk: i64,
     failing_since: Option<i64>,
     in_flight: u32,
-}
-
-struct Due {
-    delivery_pk: i64,
-    next_attempt_at: i64,
-    attempts: u32,
-    created_at: i64,
 }
 
 /// The deliveries to lease, oldest due first, at most `limit`.
@@ -36,43 +26,19 @@ pub fn choose(
     per_endpoint: u32,
     cut_offs: RetryCutOffs,
 ) -> StoreResult<Vec<i64>> {
-    let mut chosen: Vec<(i64, i64)> = Vec::new();
+    let mut taken = Vec::new();
     for endpoint in endpoints_with_due_work(conn, now)? {
         let room = per_endpoint.saturating_sub(endpoint.in_flight).min(limit);
-        if room == 0 {
-            continue;
+        let failing_since = endpoint.failing_since.map(timestamp);
+        let mut pick = EndpointPick::new(room, failing_since, cut_offs);
+        while let Some(fetch) = pick.next_fetch() {
+            let due = oldest_due(conn, endpoint.integration_pk, now, fetch)?;
+            give_up_retries(conn, &pick.absorb(due))?;
         }
-        let circuit_open = endpoint
-            .failing_since
-            .is_some_and(|since| since <= micros(cut_offs.failing_since_by));
-        let beyond_cut_off = |d: &Due| {
-            d.attempts > 0 && (circuit_open || d.created_at <= micros(cut_offs.created_by))
-        };
-        let mut taken: Vec<i64> = Vec::new();
-        for _ in 0..GIVE_UP_ROUNDS {
-            // Those taken in an earlier round are still due (they are leased only at the end),
-            // so they come back in front of the rest and are passed over.
-            let due = oldest_due(conn, endpoint.integration_pk, now, room)?;
-            let exhausted = due.len() < room as usize;
-            let (give_up, fresh): (Vec<Due>, Vec<Due>) = due
-                .into_iter()
-                .filter(|d| !taken.contains(&d.delivery_pk))
-                .partition(|d| beyond_cut_off(d));
-            for d in &fresh {
-                taken.push(d.delivery_pk);
-                chosen.push((d.next_attempt_at, d.delivery_pk));
-            }
-            give_up_retries(conn, &give_up)?;
-            if give_up.is_empty() || exhausted || taken.len() as u32 >= room {
-                break;
-            }
-        }
+        taken.extend(pick.into_taken());
     }
-    chosen.sort_unstable();
-    chosen.truncate(limit as usize);
-    Ok(chosen.into_iter().map(|(_, pk)| pk).collect())
+    Ok(oldest_due_first(taken, limit))
 }
-
 fn endpoints_with_due_work(conn: &Connection, now: Timestamp) -> StoreResult<Vec<Endpoint>> {
     conn.prepare_cached(
         "SELECT i.integration_pk, i.failing_since,
@@ -103,7 +69,7 @@ fn oldest_due(
     integration_pk: i64,
     now: Timestamp,
     limit: u32,
-) -> StoreResult<Vec<Due>> {
+) -> StoreResult<Vec<DueDelivery>> {
     conn.prepare_cached(
         "SELECT delivery_pk, next_attempt_at, attempts, created_at FROM deliveries
           WHERE integration_pk = ?1 AND status = 'pending' AND next_attempt_at <= ?2
@@ -112,11 +78,11 @@ fn oldest_due(
     )
     .map_err(backend)?
     .query_map(params![integration_pk, micros(now), limit], |row| {
-        Ok(Due {
+        Ok(DueDelivery {
             delivery_pk: row.get(0)?,
-            next_attempt_at: row.get(1)?,
+            next_attempt_at: timestamp(row.get(1)?),
             attempts: row.get(2)?,
-            created_at: row.get(3)?,
+            created_at: timestamp(row.get(3)?),
         })
     })
     .map_err(backend)?
@@ -124,7 +90,7 @@ fn oldest_due(
     .map_err(backend)
 }
 
-fn give_up_retries(conn: &Connection, retries: &[Due]) -> StoreResult<()> {
+fn give_up_retries(conn: &Connection, retries: &[i64]) -> StoreResult<()> {
     let mut statement = conn
         .prepare_cached(
             "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL,
@@ -132,8 +98,8 @@ fn give_up_retries(conn: &Connection, retries: &[Due]) -> StoreResult<()> {
               WHERE delivery_pk = ?1",
         )
         .map_err(backend)?;
-    for retry in retries {
-        statement.execute([retry.delivery_pk]).map_err(backend)?;
+    for delivery_pk in retries {
+        statement.execute([delivery_pk]).map_err(backend)?;
     }
     Ok(())
 }

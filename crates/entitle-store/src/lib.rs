@@ -4,6 +4,7 @@
 //! transaction inside the backend, so callers never hold a transaction across this boundary
 //! (STYLE.md habit 3). The capabilities are split into small traits; [`Store`] is all of them.
 
+pub mod claims;
 mod deletions;
 mod error;
 mod events;

@@ -17,17 +17,6 @@ use crate::receiver::Receiver;
 
 const SETTLE: Duration = Duration::from_secs(20);
 
-async fn purchase(server: &TestServer, cuid: &str, id: &str) {
-    server.create_profile(cuid).await;
-    let (status, body) = server
-        .set_transaction(
-            cuid,
-            &subscription(id, id, &days_from_now(-1), &days_from_now(30)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// The delivery of `cuid`'s `subscription_started` once it has left `pending`.
 async fn settled_delivery(server: &TestServer, cuid: &str) -> Value {
     let deadline = tokio::time::Instant::now() + SETTLE;
@@ -138,17 +127,9 @@ async fn an_endpoint_failing_for_a_day_gets_first_attempts_only_until_one_succee
 #[tokio::test]
 async fn a_retry_that_came_due_past_the_events_cut_off_is_given_up_not_sent() {
     let receiver = Receiver::ok().await;
-    let server = TestServer::start_with(|config| config.worker = None).await;
-    add_webhook(
-        &server,
-        &receiver.url,
-        &["--events", "subscription_started"],
-    )
-    .await;
-    purchase(&server, "overdue", "od-1").await;
+    let (server, backend) = one_waiting_delivery(&receiver.url, "overdue").await;
 
     // A worker fails the first attempt and schedules a retry at once, then stops.
-    let backend = entitle::Backend::open(&server.database_url).await.unwrap();
     let store = backend.store();
     let lease = Duration::from_secs(60);
     let limits = ClaimLimits {

@@ -259,6 +259,30 @@ pub fn subscription(id: &str, original: &str, purchased_at: &str, expires_at: &s
     })
 }
 
+/// Creates `cuid`'s profile and sends it a monthly subscription bought a day ago (transaction
+/// `id`, a chain of its own): a `subscription_started` and an `access_level_updated`.
+pub async fn purchase(server: &TestServer, cuid: &str, id: &str) {
+    server.create_profile(cuid).await;
+    let (status, body) = server
+        .set_transaction(
+            cuid,
+            &subscription(id, id, &days_from_now(-1), &days_from_now(30)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A server whose worker is off, with one integration (to `url`, for `subscription_started`)
+/// and one purchase by `cuid`: one delivery waits, for the test to claim through the store it
+/// opens beside the server.
+pub async fn one_waiting_delivery(url: &str, cuid: &str) -> (TestServer, entitle::Backend) {
+    let server = TestServer::start_with(|config| config.worker = None).await;
+    add_webhook(&server, url, &["--events", "subscription_started"]).await;
+    purchase(&server, cuid, &format!("{cuid}-1")).await;
+    let backend = entitle::Backend::open(&server.database_url).await.unwrap();
+    (server, backend)
+}
+
 /// A valid one-time purchase body.
 pub fn one_time(id: &str, purchased_at: &str) -> Value {
     serde_json::json!({

@@ -8,28 +8,23 @@ use crate::receiver::Receiver;
 
 const SETTLE: Duration = Duration::from_secs(20);
 
-async fn purchase(server: &TestServer, cuid: &str, id: &str) {
-    server.create_profile(cuid).await;
-    let (status, body) = server
-        .set_transaction(
-            cuid,
-            &subscription(id, id, &days_from_now(-1), &days_from_now(30)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+/// A server whose worker waits long enough that no attempt to a held receiver ends before the
+/// test releases it.
+async fn patient_server(tune: impl FnOnce(&mut entitle_webhooks::WorkerConfig)) -> TestServer {
+    TestServer::start_with(|config| {
+        let worker = config.worker.as_mut().unwrap();
+        worker.timeout = Duration::from_secs(120);
+        worker.lease = Duration::from_secs(240);
+        tune(worker);
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_receiver_that_has_not_answered_does_not_hold_up_other_endpoints() {
     let held = Receiver::held().await;
     let prompt = Receiver::ok().await;
-    let server = TestServer::start_with(|config| {
-        let worker = config.worker.as_mut().unwrap();
-        // Long enough that no attempt to the held receiver ends before the test releases it.
-        worker.timeout = Duration::from_secs(120);
-        worker.lease = Duration::from_secs(240);
-    })
-    .await;
+    let server = patient_server(|_| {}).await;
     add_webhook(&server, &held.url, &[]).await;
     add_webhook(&server, &prompt.url, &[]).await;
 
@@ -75,10 +70,7 @@ async fn a_receiver_that_has_not_answered_does_not_hold_up_other_endpoints() {
 async fn a_receiver_with_many_deliveries_waiting_takes_only_its_share_of_the_slots() {
     let held = Receiver::held().await;
     let prompt = Receiver::ok().await;
-    let server = TestServer::start_with(|config| {
-        let worker = config.worker.as_mut().unwrap();
-        worker.timeout = Duration::from_secs(120);
-        worker.lease = Duration::from_secs(240);
+    let server = patient_server(|worker| {
         // Few slots, so that the held endpoint's deliveries alone could fill them all.
         worker.batch = 4;
         worker.per_endpoint = 2;
@@ -89,7 +81,12 @@ async fn a_receiver_with_many_deliveries_waiting_takes_only_its_share_of_the_slo
 
     // Three purchases: six deliveries to each endpoint, the held endpoint's first each time.
     for buyer in 1..=3 {
-        purchase(&server, &format!("buyer-{buyer}"), &format!("share-{buyer}")).await;
+        purchase(
+            &server,
+            &format!("buyer-{buyer}"),
+            &format!("share-{buyer}"),
+        )
+        .await;
         let received = prompt.wait_for(2 * buyer, SETTLE).await;
         assert_eq!(
             received.len(),
@@ -105,5 +102,9 @@ async fn a_receiver_with_many_deliveries_waiting_takes_only_its_share_of_the_slo
 
     held.release();
     let received = held.wait_for(6, SETTLE).await;
-    assert_eq!(received.len(), 6, "each event reaches the held endpoint once");
+    assert_eq!(
+        received.len(),
+        6,
+        "each event reaches the held endpoint once"
+    );
 }

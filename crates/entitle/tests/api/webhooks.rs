@@ -56,17 +56,6 @@ fn signature_valid(secret: &str, request: &Received) -> bool {
         .any(|s| s == expected)
 }
 
-async fn purchase(server: &TestServer, cuid: &str, id: &str) {
-    server.create_profile(cuid).await;
-    let (status, body) = server
-        .set_transaction(
-            cuid,
-            &subscription(id, id, &days_from_now(-1), &days_from_now(30)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// Waits until every delivery in the feed has left `pending`; returns the feed.
 async fn settled(server: &TestServer) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + SETTLE;
@@ -250,15 +239,7 @@ async fn a_restart_in_the_middle_of_retries_loses_nothing() {
 async fn a_claim_of_a_worker_that_died_is_taken_over_after_its_lease() {
     let receiver = Receiver::ok().await;
     // A server without a worker records the event; a "worker" claims it and dies.
-    let server = TestServer::start_with(|config| config.worker = None).await;
-    add_webhook(
-        &server,
-        &receiver.url,
-        &["--events", "subscription_started"],
-    )
-    .await;
-    purchase(&server, "orphan", "o-1").await;
-    let backend = entitle::Backend::open(&server.database_url).await.unwrap();
+    let (server, backend) = one_waiting_delivery(&receiver.url, "orphan").await;
     let now = entitle_domain::datetime::Timestamp::now();
     let claimed = backend
         .store()
