@@ -125,6 +125,14 @@ pub static OUTBOX_OLDEST_DUE: LazyLock<Gauge> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+pub static WEBHOOKS_FAILING: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "entitle_webhook_integrations_failing",
+        "Webhook integrations whose attempts have all failed since their last answered one; after a day of it they get first attempts only."
+    )
+    .expect("metric registers once")
+});
+
 /// `GET /metrics`: every registered metric in Prometheus text format. The outbox figures are
 /// read from the database at scrape time, so every node reports the shared outbox.
 #[utoipa::path(
@@ -139,6 +147,7 @@ pub async fn render(State(state): State<ApiState>) -> Response {
         Ok(stats) => {
             OUTBOX_PENDING.set(i64::try_from(stats.pending).unwrap_or(i64::MAX));
             OUTBOX_OLDEST_DUE.set(stats.oldest_due_age_seconds);
+            WEBHOOKS_FAILING.set(i64::try_from(stats.failing_integrations).unwrap_or(i64::MAX));
         }
         Err(error) => tracing::warn!(%error, "cannot read outbox figures for /metrics"),
     }

@@ -25,9 +25,15 @@ pub async fn outbox_stats(conn: &mut PgConnection, now: Timestamp) -> Result<Out
            FROM deliveries WHERE status = 'pending'",
     )
     .bind(micros(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    let failing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM integrations WHERE removed_at IS NULL AND failing_since IS NOT NULL",
+    )
     .fetch_one(conn)
     .await?;
     Ok(OutboxStats {
+        failing_integrations: failing.max(0) as u64,
         pending: pending.max(0) as u64,
         oldest_due_age_seconds: oldest_due
             .map_or(0.0, |created| (micros(now) - created).max(0) as f64 / 1e6),

@@ -30,7 +30,15 @@ pub fn outbox_stats(conn: &Connection, now: Timestamp) -> StoreResult<OutboxStat
         .map_err(backend)?
         .query_row(params![micros(now)], |row| Ok((row.get(0)?, row.get(1)?)))
         .map_err(backend)?;
+    let failing: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM integrations WHERE removed_at IS NULL AND failing_since IS NOT NULL",
+        )
+        .map_err(backend)?
+        .query_row([], |row| row.get(0))
+        .map_err(backend)?;
     Ok(OutboxStats {
+        failing_integrations: failing.max(0) as u64,
         pending: pending.max(0) as u64,
         oldest_due_age_seconds: oldest_due
             .map_or(0.0, |created| (micros(now) - created).max(0) as f64 / 1e6),

@@ -136,4 +136,7 @@ pub struct OutboxStats {
     pub pending: u64,
     /// Age of the oldest delivery that is due now, in seconds (0 when none is due).
     pub oldest_due_age_seconds: f64,
+    /// Integrations whose attempts have all failed since their last answered one; after a day
+    /// of it their retries stop (spec §9.6).
+    pub failing_integrations: u64,
 }

@@ -52,6 +52,36 @@ async fn failing_since(server: &TestServer) -> Value {
     listed[0]["failing_since"].clone()
 }
 
+/// Waits until `/metrics` reports `expected` failing integrations. (Its gauges are the
+/// process's, and this test binary runs other servers beside this one: another server's scrape
+/// may answer in between, so one look could see its figure.)
+async fn wait_for_failing_gauge(server: &TestServer, expected: &str) {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let text = server
+            .client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix("entitle_webhook_integrations_failing "))
+            .unwrap_or_else(|| panic!("no failing gauge in {text}"));
+        if value == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "entitle_webhook_integrations_failing is {value}, not {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn attempts(delivery: &Value) -> usize {
     delivery["attempts"].as_array().unwrap().len()
 }
@@ -106,6 +136,7 @@ async fn an_endpoint_failing_for_a_day_gets_first_attempts_only_until_one_succee
         since, first["attempts"][0]["attempted_at"],
         "failing since the first failed attempt"
     );
+    wait_for_failing_gauge(&server, "1").await;
 
     // A first attempt that succeeds closes the circuit...
     failures_left.store(0, Ordering::SeqCst);
@@ -114,6 +145,7 @@ async fn an_endpoint_failing_for_a_day_gets_first_attempts_only_until_one_succee
     assert_eq!(third["status"], "delivered", "{third:#}");
     assert_eq!(attempts(&third), 1);
     assert_eq!(failing_since(&server).await, Value::Null);
+    wait_for_failing_gauge(&server, "0").await;
 
     // ...so a failure after it is retried again.
     failures_left.store(1, Ordering::SeqCst);
