@@ -39,6 +39,7 @@ pub fn choose(
     }
     Ok(oldest_due_first(taken, limit))
 }
+
 fn endpoints_with_due_work(conn: &Connection, now: Timestamp) -> StoreResult<Vec<Endpoint>> {
     conn.prepare_cached(
         "SELECT i.integration_pk, i.failing_since,
