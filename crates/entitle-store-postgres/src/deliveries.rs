@@ -8,13 +8,13 @@
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
-use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
+use entitle_domain::events::{AttemptOutcome, RetryCutOffs, restore_unknown};
 use entitle_store::{AttemptResult, ClaimLimits, ClaimedDelivery};
 use sqlx::{PgConnection, Row};
 
 use crate::codec::{micros, timestamp};
 use crate::due;
-use crate::error::Result;
+use crate::error::{Result, corrupt};
 
 pub async fn claim(
     conn: &mut PgConnection,
@@ -54,6 +54,7 @@ pub async fn claim(
         .bind(row.try_get::<i64, _>(4)?)
         .fetch_one(&mut *conn)
         .await?;
+        let body = with_unknown_restored(body)?;
         let (url, authorization, signing_secret): (String, Option<String>, String) =
             sqlx::query_as(
                 "SELECT url, authorization_header, signing_secret FROM integrations
@@ -75,6 +76,18 @@ pub async fn claim(
         });
     }
     Ok(deliveries)
+}
+
+/// The webhook body as stored, or, for an event stored before events carried the always-null
+/// purchase-context properties, with them.
+fn with_unknown_restored(body: String) -> Result<String> {
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| corrupt("event payload", e))?;
+    Ok(if restore_unknown(&mut payload) {
+        payload.to_string()
+    } else {
+        body
+    })
 }
 
 /// Applies only while the claim still holds: same lease owner, no attempt recorded since the

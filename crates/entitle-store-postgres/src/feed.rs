@@ -1,7 +1,7 @@
 //! Reading the event feed: newest first, with each event's deliveries. Runs in one read-only
 //! snapshot, so a page never shows an event without the deliveries it committed with.
 
-use entitle_domain::events::EventType;
+use entitle_domain::events::{EventType, restore_unknown};
 use entitle_domain::resolve::ProfileRef;
 use entitle_domain::{AppId, IntegrationId, ProfileId};
 use entitle_store::{
@@ -74,6 +74,10 @@ pub async fn list_events(
         let kind: String = row.try_get(2)?;
         let profile_id = ProfileId::from_uuid(row.try_get(3)?);
         let payload: String = row.try_get(6)?;
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?;
+        // Payloads stored before events carried the always-null properties gain them here.
+        restore_unknown(&mut payload);
         events.push(FeedEvent {
             position,
             event_id: row.try_get(1)?,
@@ -85,7 +89,7 @@ pub async fn list_events(
             profile_id,
             created_at: timestamp(row.try_get(4)?),
             reissued: row.try_get(5)?,
-            payload: serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+            payload,
             deliveries: deliveries_of(conn, app_pk, profile_id, position).await?,
         });
     }

@@ -1,6 +1,7 @@
 //! Work shared through leases on one PostgreSQL database: two bulk-deletion runners claiming
 //! from the same job delete every item exactly once and finish the job once. And how the
-//! store's connections plan their statements on the server at hand.
+//! store's connections plan their statements on the server at hand, and how it reads events
+//! an older version stored.
 //!
 //! Needs PostgreSQL (`ENTITLE_TEST_POSTGRES_URL`, default the local server); `scripts/test`
 //! starts it.
@@ -10,14 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::{RetryPolicy, restore_unknown};
 use entitle_domain::keys::ApiSecret;
 use entitle_domain::profile::ProfilePatch;
 use entitle_domain::resolve::ProfileRef;
-use entitle_domain::{CustomerUserId, KeyId};
+use entitle_domain::{CustomerUserId, IntegrationId, KeyId};
 use entitle_store::{
-    AdminStore, DeletionJobStore, DeletionRecordStore, ItemOutcome, JobTarget, NewKey, ProfileStore,
+    AdminStore, ClaimLimits, DeletionJobStore, DeletionRecordStore, DeliveryStore, EventFeedStore,
+    EventQuery, Integration, IntegrationStore, ItemOutcome, JobTarget, NewKey, ProfileStore,
 };
 use entitle_store_postgres::{PgConfig, PgStore, admin};
+use serde_json::{Value, json};
+use sqlx::Connection;
 
 struct Database {
     admin: String,
@@ -164,6 +169,93 @@ async fn connections_plan_afresh_where_autovacuum_is_off() {
         "force_custom_plan"
     };
     assert_eq!(planning.plan_cache_mode, expected, "{planning:?}");
+    store.close().await;
+    database.drop().await;
+}
+
+/// An event stored before events carried the always-null purchase-context properties (spec
+/// §9.4) reads back with them, in the feed and in the body a worker sends; what it did carry is
+/// kept as it was.
+#[tokio::test]
+async fn events_stored_before_the_null_properties_read_back_with_them() {
+    let (database, url) = Database::create().await;
+    let store = PgStore::open(PgConfig::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let app = store.create_app("older", new_key(), now).await.unwrap();
+    store
+        .add_integration(Integration {
+            integration_id: IntegrationId::new_random(),
+            app_id: app.app_id,
+            url: "http://127.0.0.1:9/hook".into(),
+            authorization: None,
+            environment: None,
+            events: None,
+            signing_secret: "whsec_dGVzdA==".into(),
+            created_at: now,
+            failing_since: None,
+        })
+        .await
+        .unwrap();
+
+    // The row an older version wrote: its payload without the null properties, and its delivery.
+    let older = json!({
+        "event_type": "subscription_renewed",
+        "event_properties": {"store": "app_store", "price_usd": 9.99},
+    });
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "WITH app AS (SELECT app_pk FROM apps WHERE app_id = $1),
+              event AS (
+                  INSERT INTO events (app_pk, profile_id, event_seq, event_id, event_type,
+                                      created_at, reissued, payload)
+                  SELECT app_pk, $2, nextval('event_positions'), $3, 'subscription_renewed',
+                         $4, false, $5 FROM app
+                  RETURNING app_pk, profile_id, event_seq)
+         INSERT INTO deliveries (webhook_id, app_pk, profile_id, event_seq, integration_pk,
+                                 status, created_at, next_attempt_at)
+         SELECT 'msg_older', e.app_pk, e.profile_id, e.event_seq, i.integration_pk,
+                'pending', $4, $4
+           FROM event e JOIN integrations i ON i.app_pk = e.app_pk",
+    )
+    .bind(app.app_id.as_uuid())
+    .bind(uuid::Uuid::new_v4())
+    .bind(uuid::Uuid::new_v4())
+    .bind(now.unix_micros())
+    .bind(older.to_string())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let mut expected = older.clone();
+    assert!(restore_unknown(&mut expected));
+    assert_eq!(expected["event_properties"]["ab_test_name"], Value::Null);
+    let page = store
+        .list_events(app.app_id, EventQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].payload, expected);
+
+    let limits = ClaimLimits {
+        total: 10,
+        per_endpoint: 10,
+    };
+    let claimed = store
+        .claim_deliveries(
+            "worker",
+            now,
+            Duration::from_secs(60),
+            limits,
+            RetryPolicy::default().cut_offs(now),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let sent: Value = serde_json::from_str(&claimed[0].body).unwrap();
+    assert_eq!(sent, expected);
     store.close().await;
     database.drop().await;
 }

@@ -60,13 +60,19 @@ pub fn omit_unknown(payload: &mut Value) {
     }
 }
 
-/// Puts back, as null, every unknown property a stored payload lacks.
-pub fn restore_unknown(payload: &mut Value) {
+/// Puts back, as null, every unknown property a stored payload lacks; `true` when it lacked
+/// any (it was stored before events carried them, or compactly).
+pub fn restore_unknown(payload: &mut Value) -> bool {
+    let mut restored = false;
     if let Some((event_type, properties)) = properties_of(payload) {
         for key in keys(&event_type) {
-            properties.entry(key).or_insert(Value::Null);
+            if !properties.contains_key(key) {
+                properties.insert(key.into(), Value::Null);
+                restored = true;
+            }
         }
     }
+    restored
 }
 
 #[cfg(test)]
