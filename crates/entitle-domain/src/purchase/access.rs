@@ -108,7 +108,13 @@ pub fn candidates_for(key: &ChainKey, chain: &Chain) -> Option<AccessCandidate> 
         store_base_plan_id: None,
         store_transaction_id: t.store_transaction_id.clone(),
         store_original_transaction_id: t.store_original_transaction_id.clone(),
-        offer: t.offer.clone(),
+        // A trial the transaction sent no offer for (a zero-price first transaction) shows as the
+        // free trial it is, as its events do: `active_introductory_offer_type` in
+        // `access_level_updated`, the access level's `offer` in the profile.
+        offer: t
+            .offer
+            .clone()
+            .or_else(|| chain.is_trial(latest).then(Offer::implied_free_trial)),
         starts_at: None,
         purchased_at: t.purchased_at,
         originally_purchased_at: chain.transactions.first().map_or(

@@ -87,6 +87,18 @@ pub struct Offer {
     pub id: Option<String>,
 }
 
+impl Offer {
+    /// What a zero-price first transaction without an offer amounts to (spec §4.8: it is a free
+    /// trial): the introductory free trial, which has no id.
+    pub fn implied_free_trial() -> Self {
+        Self {
+            category: OfferCategory::Introductory,
+            offer_type: OfferType::FreeTrial,
+            id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Price {
     pub country: String,

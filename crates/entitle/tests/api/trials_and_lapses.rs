@@ -27,6 +27,24 @@ async fn a_zero_price_first_transaction_is_a_free_trial() {
     let properties = &trial_event["payload"]["event_properties"];
     assert!(properties["price_local"].is_null(), "{properties}");
     assert_eq!(properties["trial_duration"], "6 days");
+    // Its access shows the free trial too, though the transaction named no offer.
+    let level =
+        &server.feed("event_type=access_level_updated").await[0]["payload"]["event_properties"];
+    assert_eq!(
+        level["active_introductory_offer_type"], "free_trial",
+        "{level}"
+    );
+    let (_, profile) = send(server.profile(reqwest::Method::GET, "zero")).await;
+    let trial_offer = json!({"category": "introductory", "type": "free_trial", "id": null});
+    assert_eq!(
+        profile["data"]["access_levels"][0]["offer"], trial_offer,
+        "{profile}"
+    );
+    assert_eq!(
+        profile["data"]["subscriptions"][0]["offer"],
+        Value::Null,
+        "the subscription is the transaction as sent"
+    );
     let paid = with(
         subscription("z-2", "z-1", &days_from_now(-1), &days_from_now(29)),
         json!({"originally_purchased_at": days_from_now(-7)}),
@@ -34,6 +52,13 @@ async fn a_zero_price_first_transaction_is_a_free_trial() {
     server.set_transaction("zero", &paid).await;
     let converted = new_events(&server, "", &mut seen).await;
     assert_eq!(converted[0], "trial_converted", "{converted:?}");
+    let level =
+        &server.feed("event_type=access_level_updated").await[0]["payload"]["event_properties"];
+    assert_eq!(
+        level["active_introductory_offer_type"],
+        Value::Null,
+        "{level}"
+    );
     let free_renewal = with(
         subscription("z-3", "z-1", &days_from_now(0), &days_from_now(30)),
         json!({"originally_purchased_at": days_from_now(-7)}),
