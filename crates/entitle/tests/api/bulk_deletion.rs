@@ -254,15 +254,7 @@ async fn readiness_and_outbox_metrics() {
     let (status, body) = send(server.client.get(server.url("/readyz"))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ready");
-    let text = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     assert!(text.contains("entitle_outbox_pending "), "{text}");
     assert!(text.contains("entitle_outbox_oldest_due_age_seconds "));
 }

@@ -58,15 +58,7 @@ async fn failing_since(server: &TestServer) -> Value {
 async fn wait_for_failing_gauge(server: &TestServer, expected: &str) {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
-        let text = server
-            .client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = server.metrics().await;
         let value = text
             .lines()
             .find_map(|line| line.strip_prefix("entitle_webhook_integrations_failing "))

@@ -118,6 +118,18 @@ impl TestServer {
             .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The whole event feed of this test's app (or with a query), newest first.
     pub async fn feed(&self, query: &str) -> Vec<Value> {
         let path = format!("/admin/v1/apps/{}/events?limit=500&{query}", self.app_id);
