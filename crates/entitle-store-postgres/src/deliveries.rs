@@ -24,7 +24,7 @@ pub async fn claim(
     limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> Result<Vec<ClaimedDelivery>> {
-    let chosen = due::choose(conn, now, limits.total, limits.per_endpoint, cut_offs).await?;
+    let chosen = due::choose(conn, now, limits, cut_offs).await?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let rows = sqlx::query(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2
@@ -105,22 +105,22 @@ pub async fn record(
         (AttemptOutcome::Failed, None) => ("failed", None),
     };
     let attempts = i32::try_from(claim.attempts_made).unwrap_or(i32::MAX);
-    let updated = sqlx::query(
+    let integration_pk: Option<i64> = sqlx::query_scalar(
         "UPDATE deliveries SET attempts = attempts + 1, status = $4, next_attempt_at = $5,
                 lease_owner = NULL, lease_until = NULL
-          WHERE delivery_pk = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'pending'",
+          WHERE delivery_pk = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'pending'
+         RETURNING integration_pk",
     )
     .bind(claim.delivery_id)
     .bind(&claim.lease_owner)
     .bind(attempts)
     .bind(status)
     .bind(next)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(integration_pk) = integration_pk else {
         return Ok(false);
-    }
+    };
     let attempt = &result.attempt;
     sqlx::query(
         "INSERT INTO delivery_attempts (delivery_pk, attempt, attempted_at, status_code, error,
@@ -135,7 +135,7 @@ pub async fn record(
     .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
     .execute(&mut *conn)
     .await?;
-    mark_integration(conn, claim.delivery_id, result).await?;
+    mark_integration(conn, integration_pk, result).await?;
     Ok(true)
 }
 
@@ -143,17 +143,16 @@ pub async fn record(
 /// answered one, healthy again at the next answered one. Written only when it changes.
 async fn mark_integration(
     conn: &mut PgConnection,
-    delivery_id: i64,
+    integration_pk: i64,
     result: &AttemptResult,
 ) -> Result<()> {
     match result.outcome {
         AttemptOutcome::Failed => {
             sqlx::query(
                 "UPDATE integrations SET failing_since = $2
-                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = $1)
-                    AND failing_since IS NULL",
+                  WHERE integration_pk = $1 AND failing_since IS NULL",
             )
-            .bind(delivery_id)
+            .bind(integration_pk)
             .bind(micros(result.attempt.attempted_at))
             .execute(conn)
             .await?
@@ -161,10 +160,9 @@ async fn mark_integration(
         AttemptOutcome::Delivered | AttemptOutcome::Refused => {
             sqlx::query(
                 "UPDATE integrations SET failing_since = NULL
-                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = $1)
-                    AND failing_since IS NOT NULL",
+                  WHERE integration_pk = $1 AND failing_since IS NOT NULL",
             )
-            .bind(delivery_id)
+            .bind(integration_pk)
             .execute(conn)
             .await?
         }

@@ -9,6 +9,7 @@
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::RetryCutOffs;
+use entitle_store::ClaimLimits;
 use entitle_store::claims::{DueDelivery, EndpointPick, oldest_due_first};
 use sqlx::{PgConnection, Row};
 
@@ -18,13 +19,12 @@ use crate::error::Result;
 /// The advisory lock class of per-endpoint claims ("ent" in ASCII); the key is the integration.
 const CLAIM_LOCK_CLASS: i32 = 0x0065_6e74;
 
-/// The deliveries to lease, oldest due first, at most `limit`; each is locked for this
+/// The deliveries to lease, oldest due first, within `limits`; each is locked for this
 /// transaction.
 pub async fn choose(
     conn: &mut PgConnection,
     now: Timestamp,
-    limit: u32,
-    per_endpoint: u32,
+    limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> Result<Vec<i64>> {
     let mut taken = Vec::new();
@@ -33,7 +33,7 @@ pub async fn choose(
             continue;
         }
         let in_flight = in_flight(conn, integration_pk, now).await?;
-        let room = per_endpoint.saturating_sub(in_flight).min(limit);
+        let room = limits.room(in_flight);
         let mut pick = EndpointPick::new(room, failing_since.map(timestamp), cut_offs);
         while let Some(fetch) = pick.next_fetch() {
             let due = oldest_due(conn, integration_pk, now, fetch).await?;
@@ -41,7 +41,7 @@ pub async fn choose(
         }
         taken.extend(pick.into_taken());
     }
-    Ok(oldest_due_first(taken, limit))
+    Ok(oldest_due_first(taken, limits.total))
 }
 
 async fn endpoints_with_due_work(

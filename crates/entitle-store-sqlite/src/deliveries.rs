@@ -6,7 +6,7 @@ use std::time::Duration;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::{AttemptOutcome, RetryCutOffs};
 use entitle_store::{AttemptResult, ClaimLimits, ClaimedDelivery, StoreResult};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec::{backend, micros, timestamp};
 use crate::documents::{self, Document};
@@ -31,7 +31,7 @@ pub fn claim(
     limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> StoreResult<Vec<ClaimedDelivery>> {
-    let chosen = due::choose(conn, now, limits.total, limits.per_endpoint, cut_offs)?;
+    let chosen = due::choose(conn, now, limits, cut_offs)?;
     let lease_until = now.plus_micros(lease.as_micros().min(i64::MAX as u128) as i64);
     let mut statement = conn
         .prepare_cached(
@@ -100,24 +100,29 @@ pub fn record(
         (AttemptOutcome::Failed, Some(at)) => ("pending", Some(micros(at))),
         (AttemptOutcome::Failed, None) => ("failed", None),
     };
-    let updated = conn
+    let integration_pk: Option<i64> = conn
         .prepare_cached(
             "UPDATE deliveries SET attempts = attempts + 1, status = ?4, next_attempt_at = ?5,
                     lease_owner = NULL, lease_until = NULL
-              WHERE delivery_pk = ?1 AND lease_owner = ?2 AND attempts = ?3 AND status = 'pending'",
+              WHERE delivery_pk = ?1 AND lease_owner = ?2 AND attempts = ?3 AND status = 'pending'
+             RETURNING integration_pk",
         )
         .map_err(backend)?
-        .execute(params![
-            claim.delivery_id,
-            claim.lease_owner,
-            claim.attempts_made,
-            status,
-            next
-        ])
+        .query_row(
+            params![
+                claim.delivery_id,
+                claim.lease_owner,
+                claim.attempts_made,
+                status,
+                next
+            ],
+            |row| row.get(0),
+        )
+        .optional()
         .map_err(backend)?;
-    if updated == 0 {
+    let Some(integration_pk) = integration_pk else {
         return Ok(false);
-    }
+    };
     let attempt = &result.attempt;
     conn.prepare_cached(
         "INSERT INTO delivery_attempts (delivery_pk, attempt, attempted_at, status_code, error, duration_ms)
@@ -133,7 +138,7 @@ pub fn record(
         i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX)
     ])
     .map_err(backend)?;
-    mark_integration(conn, claim.delivery_id, result)?;
+    mark_integration(conn, integration_pk, result)?;
     Ok(true)
 }
 
@@ -141,26 +146,24 @@ pub fn record(
 /// answered one, healthy again at the next answered one. Written only when it changes.
 fn mark_integration(
     conn: &Connection,
-    delivery_id: i64,
+    integration_pk: i64,
     result: &AttemptResult,
 ) -> StoreResult<()> {
     match result.outcome {
         AttemptOutcome::Failed => conn
             .prepare_cached(
                 "UPDATE integrations SET failing_since = ?2
-                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = ?1)
-                    AND failing_since IS NULL",
+                  WHERE integration_pk = ?1 AND failing_since IS NULL",
             )
             .map_err(backend)?
-            .execute(params![delivery_id, micros(result.attempt.attempted_at)]),
+            .execute(params![integration_pk, micros(result.attempt.attempted_at)]),
         AttemptOutcome::Delivered | AttemptOutcome::Refused => conn
             .prepare_cached(
                 "UPDATE integrations SET failing_since = NULL
-                  WHERE integration_pk = (SELECT integration_pk FROM deliveries WHERE delivery_pk = ?1)
-                    AND failing_since IS NOT NULL",
+                  WHERE integration_pk = ?1 AND failing_since IS NOT NULL",
             )
             .map_err(backend)?
-            .execute([delivery_id]),
+            .execute([integration_pk]),
     }
     .map_err(backend)?;
     Ok(())

@@ -5,6 +5,7 @@
 
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::events::RetryCutOffs;
+use entitle_store::ClaimLimits;
 use entitle_store::StoreResult;
 use entitle_store::claims::{DueDelivery, EndpointPick, oldest_due_first};
 use rusqlite::{Connection, params};
@@ -18,17 +19,16 @@ struct Endpoint {
     in_flight: u32,
 }
 
-/// The deliveries to lease, oldest due first, at most `limit`.
+/// The deliveries to lease, oldest due first, within `limits`.
 pub fn choose(
     conn: &Connection,
     now: Timestamp,
-    limit: u32,
-    per_endpoint: u32,
+    limits: ClaimLimits,
     cut_offs: RetryCutOffs,
 ) -> StoreResult<Vec<i64>> {
     let mut taken = Vec::new();
     for endpoint in endpoints_with_due_work(conn, now)? {
-        let room = per_endpoint.saturating_sub(endpoint.in_flight).min(limit);
+        let room = limits.room(endpoint.in_flight);
         let failing_since = endpoint.failing_since.map(timestamp);
         let mut pick = EndpointPick::new(room, failing_since, cut_offs);
         while let Some(fetch) = pick.next_fetch() {
@@ -37,7 +37,7 @@ pub fn choose(
         }
         taken.extend(pick.into_taken());
     }
-    Ok(oldest_due_first(taken, limit))
+    Ok(oldest_due_first(taken, limits.total))
 }
 
 fn endpoints_with_due_work(conn: &Connection, now: Timestamp) -> StoreResult<Vec<Endpoint>> {

@@ -194,6 +194,13 @@ pub struct ClaimLimits {
     pub per_endpoint: u32,
 }
 
+impl ClaimLimits {
+    /// How many more deliveries a claim may take for an endpoint with `in_flight` already.
+    pub fn room(&self, in_flight: u32) -> u32 {
+        self.per_endpoint.saturating_sub(in_flight).min(self.total)
+    }
+}
+
 /// A delivery a worker has claimed; the lease keeps other workers off it until it expires.
 #[derive(Clone)]
 pub struct ClaimedDelivery {
