@@ -9,6 +9,7 @@ mod apps;
 mod chains;
 mod codec;
 mod config;
+mod dated_ahead;
 mod deletion;
 mod deletion_jobs;
 mod deletion_records;

@@ -24,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/0010_per_endpoint_delivery.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/0011_dated_events_move_up.sql"),
+    ),
 ];
 
 /// Any constant shared by every entitle node; "entitle" in ASCII.

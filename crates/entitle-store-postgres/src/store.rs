@@ -21,8 +21,8 @@ use entitle_store::{
 use crate::error::Error;
 use crate::transact::{Mode, transaction};
 use crate::{
-    PgStore, apps, config, deletion, deliveries, expirations, feed, integrations, overrides,
-    profiles, purchases,
+    PgStore, apps, config, dated_ahead, deletion, deliveries, expirations, feed, integrations,
+    overrides, profiles, purchases,
 };
 
 #[async_trait]
@@ -272,6 +272,12 @@ impl DeliveryStore for PgStore {
 
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
         transaction!(self, Mode::Write, [], |conn| expirations::announce_all(
+            conn, now, limit
+        ))
+    }
+
+    async fn reveal_dated_events(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
+        transaction!(self, Mode::Write, [], |conn| dated_ahead::reveal(
             conn, now, limit
         ))
     }

@@ -12,6 +12,7 @@ mod checkpointer;
 mod codec;
 mod config;
 mod connection;
+mod dated_ahead;
 mod deletion_jobs;
 mod deletion_records;
 mod deliveries;
@@ -383,6 +384,12 @@ impl DeliveryStore for SqliteStore {
                 Ok(expirations::announce(conn, now, limit)?
                     + scheduled_access::announce(conn, now, limit)?)
             })
+            .await
+    }
+
+    async fn reveal_dated_events(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
+        self.writer
+            .run(move |conn| dated_ahead::reveal(conn, now, limit))
             .await
     }
 }

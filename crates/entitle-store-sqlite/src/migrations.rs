@@ -25,6 +25,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/0013_per_endpoint_delivery.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/0014_dated_events_move_up.sql"),
+    ),
 ];
 
 /// Where a migration's SQL hands over to its code (`copy_rows`), in files that need one.

@@ -209,6 +209,13 @@ pub trait DeliveryStore: Send + Sync {
     /// (a grant's start or end, a revoke's `revoke_at`): `access_level_updated` for the level
     /// when its state changed. Returns how many of both were announced (at most `limit` each).
     async fn announce_expirations(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
+
+    /// Moves events dated ahead of their write whose date has come by `now` (at most `limit`)
+    /// to the head of the event feed: each takes the next position, as an event written now
+    /// would, so that a reader who pages from the newest event down to the last one it saw
+    /// finds it there. Until this runs they show at the position of their write from their date
+    /// on. Their deliveries go with them. Returns how many moved.
+    async fn reveal_dated_events(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
 }
 
 /// Reading the deletion audit trail.

@@ -146,11 +146,13 @@ impl Worker {
         tracing::info!(worker = %worker.id, "webhook worker stopped");
     }
 
-    /// Announces ended subscription periods; returns how many.
+    /// Announces ended subscription periods and moves events whose date has come to the head of
+    /// the feed; returns how many of both.
     async fn announce(&self) -> usize {
-        match self
+        let now = Timestamp::now();
+        let announced = match self
             .store
-            .announce_expirations(Timestamp::now(), self.config.batch)
+            .announce_expirations(now, self.config.batch)
             .await
         {
             Ok(count) => count as usize,
@@ -158,7 +160,15 @@ impl Worker {
                 tracing::warn!(%error, "cannot announce expirations");
                 0
             }
-        }
+        };
+        let revealed = match self.store.reveal_dated_events(now, self.config.batch).await {
+            Ok(count) => count as usize,
+            Err(error) => {
+                tracing::warn!(%error, "cannot move events dated ahead up the feed");
+                0
+            }
+        };
+        announced + revealed
     }
 
     /// Claims due deliveries for the free slots and starts sending them; returns how many.

@@ -276,7 +276,8 @@ async fn the_admin_api_takes_only_the_admin_token() {
 
 /// Spec §8.5, §9.8: an event the store reports ahead of time (here a trial converting in eight
 /// seconds) goes to integrations at once, with its date unchanged, and stays out of the feed
-/// until that date.
+/// until that date. Then it heads the feed, above an event written after it but shown before
+/// it, with its delivery: a reader paging down to the last event it saw does not miss it.
 #[tokio::test]
 async fn an_event_dated_ahead_is_delivered_at_once_and_shown_from_its_date() {
     let server = TestServer::start().await;
@@ -322,11 +323,48 @@ async fn an_event_dated_ahead_is_delivered_at_once_and_shown_from_its_date() {
         converts_at.to_event_format(),
         "delivered with its date unchanged"
     );
+    server.create_profile("meanwhile").await;
+    let purchase = subscription("m-1", "m-1", &days_from_now(0), &days_from_now(30));
+    server.set_transaction("meanwhile", &purchase).await;
+    let seen_before = server.feed("").await;
+    assert!(!converted(&seen_before), "still hidden");
+
     feed_once(&server, "customer_user_id=early", converted).await;
     assert!(
         entitle_domain::datetime::Timestamp::now() >= converts_at,
         "shown before its date"
     );
+    let feed = feed_once(&server, "", |feed| converted(&feed[..1])).await;
+    assert_eq!(
+        feed.len(),
+        seen_before.len() + 1,
+        "moved, not copied: {feed:#?}"
+    );
+    let ids = |events: &[Value]| -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| e["profile_event_id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        ids(&feed[1..]),
+        ids(&seen_before),
+        "the rest of the feed as it was"
+    );
+    let deliveries = &feed[0]["deliveries"];
+    assert_eq!(deliveries.as_array().map(Vec::len), Some(1), "{deliveries}");
+    assert_eq!(deliveries[0]["status"], "delivered", "{deliveries}");
+    assert_eq!(deliveries[0]["webhook_id"], delivered_webhook_id(&receiver));
+}
+
+/// The `webhook-id` the receiver got `trial_converted` with.
+fn delivered_webhook_id(receiver: &crate::receiver::Receiver) -> String {
+    let received = receiver.received();
+    let hook = received
+        .iter()
+        .find(|r| r.json["event_type"] == "trial_converted")
+        .expect("received");
+    hook.headers["webhook-id"].to_str().unwrap().to_owned()
 }
 
 /// Spec §9.4 and §9.7: a trial's events carry its length; the events of a billing issue carry

@@ -25,11 +25,11 @@ pub struct Told {
 
 pub const DAY: i64 = 86_400_000_000;
 
-fn user(cuid: &str) -> ProfileRef {
+pub fn user(cuid: &str) -> ProfileRef {
     ProfileRef::CustomerUserId(CustomerUserId::parse(cuid).unwrap())
 }
 
-fn monthly(id: &str, purchased_at: Timestamp) -> Transaction {
+pub fn monthly(id: &str, purchased_at: Timestamp) -> Transaction {
     Transaction {
         purchase_type: PurchaseType::Subscription,
         store: StoreId::parse("app_store").unwrap(),

@@ -3,14 +3,18 @@
 
 use std::time::Duration;
 
-use entitle_domain::CustomerUserId;
+use entitle_domain::datetime::Timestamp;
+use entitle_domain::events::EventType;
 use entitle_domain::events::{AttemptOutcome, RetryPolicy};
+use entitle_domain::profile::ProfilePatch;
+use entitle_domain::purchase::Transaction;
+use entitle_domain::{AppId, CustomerUserId};
 use entitle_store::{
     AttemptRecord, AttemptResult, ClaimLimits, DeletedBy, DeliveryState, EventQuery, JobTarget,
     Store,
 };
 
-use crate::story::{DAY, Told, feed_of};
+use crate::story::{DAY, Told, feed_of, monthly, user};
 
 pub async fn outbox_expiry_and_jobs(store: &dyn Store, told: Told, seen: &mut Vec<String>) {
     let Told {
@@ -84,6 +88,8 @@ pub async fn outbox_expiry_and_jobs(store: &dyn Store, told: Told, seen: &mut Ve
     let stats = store.outbox_stats(ended).await.unwrap();
     seen.push(format!("outbox pending {}", stats.pending));
 
+    dated_ahead_moves_up(store, app_id, ended, seen).await;
+
     // A bulk deletion job: each item claimed once, the job finished by its last item, and the
     // audit trail telling a key's deletion from a job's.
     let targets = vec![
@@ -127,4 +133,103 @@ pub async fn outbox_expiry_and_jobs(store: &dyn Store, told: Told, seen: &mut Ve
 
     let ready = store.readiness().await.unwrap();
     assert_eq!(ready.schema_version, ready.latest_schema_version);
+}
+
+/// An event dated ahead of its write (spec §8.5) is hidden until its date, shown from then at the
+/// position of its write, and moved to the head of the feed, with its deliveries, by the first
+/// worker to look once its date has come.
+async fn dated_ahead_moves_up(
+    store: &dyn Store,
+    app_id: AppId,
+    now: Timestamp,
+    seen: &mut Vec<String>,
+) {
+    let dated = now.plus_micros(DAY);
+    let purchase = |cuid: &str, id: &str, purchased_at: Timestamp| Transaction {
+        store_original_transaction_id: format!("chain-{cuid}"),
+        ..monthly(id, purchased_at)
+    };
+    for cuid in ["dave", "erin"] {
+        store
+            .create_profile(app_id, user(cuid), ProfilePatch::default(), now)
+            .await
+            .unwrap();
+    }
+    // Dave's purchase is reported a day ahead of its date; Erin's, written after it, is not.
+    store
+        .set_transaction(app_id, user("dave"), purchase("dave", "d-1", dated), now)
+        .await
+        .unwrap();
+    store
+        .set_transaction(app_id, user("erin"), purchase("erin", "e-1", now), now)
+        .await
+        .unwrap();
+    let feed_as_of = |as_of: Timestamp, event_type: Option<EventType>| async move {
+        let query = EventQuery {
+            limit: 500,
+            as_of,
+            event_type,
+            ..EventQuery::default()
+        };
+        store.list_events(app_id, query).await.unwrap().events
+    };
+    let started = Some(EventType::SubscriptionStarted);
+    let ids = |events: &[entitle_store::FeedEvent]| -> Vec<uuid::Uuid> {
+        events.iter().map(|e| e.event_id).collect()
+    };
+
+    assert_eq!(
+        store.reveal_dated_events(now, 100).await.unwrap(),
+        0,
+        "not yet"
+    );
+    let shown = feed_as_of(now, None).await;
+    let before = feed_as_of(dated, None).await;
+    let waiting = u32::try_from(before.len() - shown.len()).unwrap();
+    assert!(waiting >= 1, "hidden until its date");
+    let starts = feed_as_of(dated, started).await;
+    let (erins, daves) = (&starts[0], &starts[1]);
+    assert!(
+        !daves.deliveries.is_empty(),
+        "its deliveries are made at once, not at its date"
+    );
+
+    assert_eq!(
+        store.reveal_dated_events(dated, 100).await.unwrap(),
+        waiting
+    );
+    assert_eq!(
+        store.reveal_dated_events(dated, 100).await.unwrap(),
+        0,
+        "moved once"
+    );
+    let moved = feed_as_of(dated, started).await;
+    assert_eq!(
+        ids(&moved[..2]),
+        [daves.event_id, erins.event_id],
+        "at the head"
+    );
+    assert_eq!(
+        moved[0].deliveries.len(),
+        daves.deliveries.len(),
+        "with its deliveries"
+    );
+    assert!(moved[0].position > moved[1].position);
+    let after = feed_as_of(dated, None).await;
+    let sorted = |events: &[entitle_store::FeedEvent]| {
+        let mut ids = ids(events);
+        ids.sort();
+        ids
+    };
+    assert_eq!(sorted(&after), sorted(&before), "moved, not copied");
+    assert_eq!(
+        ids(&after[waiting as usize..]),
+        ids(&shown),
+        "below them, the feed as it was"
+    );
+    seen.push(format!(
+        "dated ahead: dave {:?}, erin {:?}",
+        feed_of(store, app_id, "dave").await,
+        feed_of(store, app_id, "erin").await
+    ));
 }
