@@ -40,14 +40,7 @@ pub fn reveal(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<u32>
         .collect::<Result<_, _>>()
         .map_err(backend)?;
     for event in &due {
-        let position: i64 = conn
-            .prepare_cached(
-                "UPDATE apps SET next_event_seq = next_event_seq + 1 WHERE app_pk = ?1
-                 RETURNING next_event_seq",
-            )
-            .map_err(backend)?
-            .query_row([event.app_pk], |row| row.get(0))
-            .map_err(backend)?;
+        let position = crate::outbox::next_position(conn, event.app_pk)?;
         let key = params![event.app_pk, event.profile_id, event.event_seq, position];
         conn.prepare_cached(
             "UPDATE events SET event_seq = ?4, hidden_until = NULL

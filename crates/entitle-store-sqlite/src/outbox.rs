@@ -34,12 +34,7 @@ impl<'c> Outbox<'c> {
         if event.event_type.is_webhook_only() && targets.is_empty() {
             return Ok(());
         }
-        let seq: i64 = self
-            .conn
-            .prepare_cached("UPDATE apps SET next_event_seq = next_event_seq + 1 WHERE app_pk = ?1 RETURNING next_event_seq")
-            .map_err(backend)?
-            .query_row([self.app_pk], |row| row.get(0))
-            .map_err(backend)?;
+        let seq = next_position(self.conn, self.app_pk)?;
         let named = sharing_profile_ids(&event.payload);
         let (facts, personal) = documents::store_payload(event.payload)?;
         self.conn
@@ -182,4 +177,14 @@ fn forget_in_other_events(
         }
     }
     Ok(())
+}
+
+/// The next feed position of an app: positions are handed out in commit order (one writer).
+pub fn next_position(conn: &Connection, app_pk: i64) -> StoreResult<i64> {
+    conn.prepare_cached(
+        "UPDATE apps SET next_event_seq = next_event_seq + 1 WHERE app_pk = ?1 RETURNING next_event_seq",
+    )
+    .map_err(backend)?
+    .query_row([app_pk], |row| row.get(0))
+    .map_err(backend)
 }
