@@ -176,7 +176,8 @@ pub fn delete_ceiling(
             }
         }
         conn.execute_batch("COMMIT").map_err(backend)?;
-        // The busy writer's truncation (`writer.rs`), so the ceiling pays for it too.
+        // The busy writer's WAL upkeep (`writer.rs`), so the ceiling pays for it too.
+        checkpointer.wrap(&conn);
         if last_truncate.elapsed() >= TRUNCATE_EVERY {
             checkpointer.truncate(&conn);
             last_truncate = Instant::now();

@@ -9,8 +9,10 @@
 //! itself once it is idle, and at the latest every [`TRUNCATE_EVERY`] (`writer.rs`): with
 //! `secure_delete` the database file holds no deleted row, and truncating the WAL removes the
 //! older page images that still did (DESIGN.md §4.5). By then the copying is mostly done, so
-//! the truncation is short. The two never wait on each other inside SQLite (whose busy
-//! handler sleeps in steps of up to 100 ms): a mutex of this process orders them.
+//! the truncation is short. Between truncations the writer also starts a long WAL over from
+//! its beginning ([`Checkpointer::wrap`]), so that a busy WAL stays a few megabytes long. The
+//! two never wait on each other inside SQLite (whose busy handler sleeps in steps of up to
+//! 100 ms): a mutex of this process orders them.
 
 use std::cell::RefCell;
 use std::os::raw::c_int;
@@ -30,6 +32,9 @@ pub const CHECKPOINT_FRAMES: u64 = 1000;
 /// How long WAL frames (which may hold old versions of deleted rows) may outlive their commit
 /// while the writer is busy; an idle writer truncates the WAL at once.
 pub const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
+/// Frames in the WAL (about 32 MiB) past which the writer starts it over
+/// ([`Checkpointer::wrap`]).
+pub const WRAP_FRAMES: u64 = 8 * CHECKPOINT_FRAMES;
 
 #[derive(Default)]
 struct State {
@@ -39,6 +44,9 @@ struct State {
     frames_written: u64,
     /// The WAL size at the last checkpoint (no new one until it grows again).
     checkpointed_at: u64,
+    /// The WAL size when the writer last tried to start it over and could not (a reader
+    /// still needed its frames): not tried again until it grows again.
+    wrap_tried_at: u64,
     stopping: bool,
 }
 
@@ -56,6 +64,7 @@ impl Shared {
         let written = frames.checked_sub(state.wal_frames).unwrap_or(frames);
         if frames < state.wal_frames {
             state.checkpointed_at = 0;
+            state.wrap_tried_at = 0;
         }
         state.wal_frames = frames;
         state.frames_written += written;
@@ -146,6 +155,37 @@ impl Checkpointer {
             let mut state = self.shared.state.lock().expect("checkpointer lock");
             state.wal_frames = 0;
             state.checkpointed_at = 0;
+        }
+        done
+    }
+
+    /// Lets the next commit write the WAL from its beginning again, once it is past
+    /// [`WRAP_FRAMES`]: copies what the checkpoint thread has not copied yet (a PASSIVE
+    /// checkpoint on the writer's connection, between its transactions). True when it did.
+    ///
+    /// SQLite starts the WAL over by itself only when a write begins with every frame copied.
+    /// A writer that never pauses keeps the checkpoint thread's copy from ever catching up,
+    /// so the WAL would grow until the next truncation ([`TRUNCATE_EVERY`]): at a few thousand
+    /// deletes a second, a hundred megabytes or more, every frame on a page the file never
+    /// had, which the kernel allocates, and which the truncation then frees again. Started
+    /// over, the WAL overwrites pages it already has, and the truncation has little to do.
+    /// The truncations still come as before, so old page images outlive their commit no
+    /// longer than they did. Skipped while the checkpoint thread is copying: tried again
+    /// after the next commit.
+    pub fn wrap(&self, conn: &Connection) -> bool {
+        {
+            let state = self.shared.state.lock().expect("checkpointer lock");
+            if state.wal_frames < WRAP_FRAMES.max(state.wrap_tried_at + CHECKPOINT_FRAMES) {
+                return false;
+            }
+        }
+        let Ok(_copying) = self.shared.copying.try_lock() else {
+            return false;
+        };
+        let done = checkpoint(conn, "PASSIVE");
+        if !done {
+            let mut state = self.shared.state.lock().expect("checkpointer lock");
+            state.wrap_tried_at = state.wal_frames;
         }
         done
     }
@@ -262,6 +302,61 @@ mod tests {
             .unwrap();
         assert_eq!(rows, CHECKPOINT_FRAMES + 200);
         checkpointer.finish();
+    }
+
+    /// Pages the WAL holds, from its size (a 32-byte header, then 24 bytes and a page a frame).
+    fn wal_frames_in(wal: &Path) -> u64 {
+        file_size(wal).saturating_sub(32) / (24 + 4096)
+    }
+
+    #[test]
+    fn a_busy_writer_starts_a_long_wal_over_instead_of_growing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wrap.db");
+        let wal = dir.path().join("wrap.db-wal");
+        let conn = connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .unwrap();
+        let mut checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.attach(&conn);
+        // No checkpoint thread: as for a writer whose checkpoints never catch up, nothing
+        // copies the WAL, so SQLite never starts it over by itself.
+        checkpointer.stop();
+        let mut id = 0u64;
+        let mut commit_pages = |pages: u64| {
+            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+            for _ in 0..pages {
+                conn.execute(
+                    "INSERT INTO pages (id, body) VALUES (?1, zeroblob(4000))",
+                    [id],
+                )
+                .unwrap();
+                id += 1;
+            }
+            conn.execute_batch("COMMIT").unwrap();
+        };
+        commit_pages(WRAP_FRAMES / 2);
+        assert!(!checkpointer.wrap(&conn), "a short WAL is left to grow");
+        commit_pages(WRAP_FRAMES / 2 + 100);
+        let longest = wal_frames_in(&wal);
+        assert!(longest > WRAP_FRAMES, "{longest} frames");
+        assert!(checkpointer.wrap(&conn), "a long WAL is copied whole");
+        // The next commit writes from the start of the WAL: the file does not grow, and it
+        // holds every row.
+        commit_pages(100);
+        assert_eq!(
+            wal_frames_in(&wal),
+            longest,
+            "the WAL was overwritten, not grown"
+        );
+        let frames = checkpointer.shared.state.lock().unwrap().wal_frames;
+        assert!(frames < 200, "the WAL started over: {frames} frames in use");
+        let rows: u64 = conn
+            .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(rows, id);
+        assert!(checkpointer.truncate(&conn));
+        assert_eq!(file_size(&wal), 0);
     }
 
     #[test]

@@ -128,6 +128,7 @@ fn write_loop(conn: Connection, checkpointer: Checkpointer, jobs: Receiver<Job>,
         }
         commit_batch(&conn, batch);
         dirty = true;
+        checkpointer.wrap(&conn);
         if last_truncate.elapsed() >= TRUNCATE_EVERY {
             dirty = !checkpointer.truncate(&conn);
             last_truncate = Instant::now();
