@@ -266,15 +266,22 @@ mod tests {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     }
 
+    /// A new database `name` in `dir` with a table for page-sized rows: its path, its WAL's
+    /// path and a connection to it.
+    fn database_of_pages(dir: &Path, name: &str) -> (PathBuf, PathBuf, Connection) {
+        let path = dir.join(format!("{name}.db"));
+        let wal = dir.join(format!("{name}.db-wal"));
+        let conn = connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .unwrap();
+        (path, wal, conn)
+    }
+
     #[test]
     fn a_growing_wal_is_copied_into_the_database_by_the_checkpoint_thread_and_truncated_by_the_writer()
      {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("checkpoint.db");
-        let wal = dir.path().join("checkpoint.db-wal");
-        let conn = connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-            .unwrap();
+        let (path, wal, conn) = database_of_pages(dir.path(), "checkpoint");
         let checkpointer = Checkpointer::start(&path).unwrap();
         checkpointer.attach(&conn);
         let before = file_size(&path);
@@ -312,11 +319,7 @@ mod tests {
     #[test]
     fn a_busy_writer_starts_a_long_wal_over_instead_of_growing_it() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wrap.db");
-        let wal = dir.path().join("wrap.db-wal");
-        let conn = connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-            .unwrap();
+        let (path, wal, conn) = database_of_pages(dir.path(), "wrap");
         let mut checkpointer = Checkpointer::start(&path).unwrap();
         checkpointer.attach(&conn);
         // No checkpoint thread: as for a writer whose checkpoints never catch up, nothing
