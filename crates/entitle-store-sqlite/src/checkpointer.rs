@@ -10,9 +10,9 @@
 //! `secure_delete` the database file holds no deleted row, and truncating the WAL removes the
 //! older page images that still did (DESIGN.md §4.5). By then the copying is mostly done, so
 //! the truncation is short. Between truncations the writer also starts a long WAL over from
-//! its beginning ([`Checkpointer::wrap`]), so that a busy WAL stays a few megabytes long. The
-//! two never wait on each other inside SQLite (whose busy handler sleeps in steps of up to
-//! 100 ms): a mutex of this process orders them.
+//! its beginning ([`Checkpointer::wrap`]), so that a busy WAL stays tens of megabytes long
+//! instead of growing past a hundred. The two never wait on each other inside SQLite (whose
+//! busy handler sleeps in steps of up to 100 ms): a mutex of this process orders them.
 
 use std::cell::RefCell;
 use std::os::raw::c_int;
@@ -32,7 +32,7 @@ pub const CHECKPOINT_FRAMES: u64 = 1000;
 /// How long WAL frames (which may hold old versions of deleted rows) may outlive their commit
 /// while the writer is busy; an idle writer truncates the WAL at once.
 pub const TRUNCATE_EVERY: Duration = Duration::from_secs(2);
-/// Frames in the WAL (about 32 MiB) past which the writer starts it over
+/// Frames in the WAL (about 33 MB) past which the writer starts it over
 /// ([`Checkpointer::wrap`]).
 pub const WRAP_FRAMES: u64 = 8 * CHECKPOINT_FRAMES;
 
@@ -44,8 +44,9 @@ struct State {
     frames_written: u64,
     /// The WAL size at the last checkpoint (no new one until it grows again).
     checkpointed_at: u64,
-    /// The WAL size when the writer last tried to start it over and could not (a reader
-    /// still needed its frames): not tried again until it grows again.
+    /// The WAL size at the writer's last try to start it over; zero once it has started
+    /// over. A try fails while a reader still needs the WAL's frames (SQLite then goes on
+    /// appending), so the next waits until the WAL has grown by [`CHECKPOINT_FRAMES`] more.
     wrap_tried_at: u64,
     stopping: bool,
 }
@@ -171,7 +172,9 @@ impl Checkpointer {
     /// over, the WAL overwrites pages it already has, and the truncation has little to do.
     /// The truncations still come as before, so old page images outlive their commit no
     /// longer than they did. Skipped while the checkpoint thread is copying: tried again
-    /// after the next commit.
+    /// after the next commit. Even a copy made whole does not always start the WAL over: a
+    /// reader in the WAL at the next commit keeps it growing, and the next try waits for
+    /// [`CHECKPOINT_FRAMES`] more frames, so that the writer does not copy after every commit.
     pub fn wrap(&self, conn: &Connection) -> bool {
         {
             let state = self.shared.state.lock().expect("checkpointer lock");
@@ -183,10 +186,8 @@ impl Checkpointer {
             return false;
         };
         let done = checkpoint(conn, "PASSIVE");
-        if !done {
-            let mut state = self.shared.state.lock().expect("checkpointer lock");
-            state.wrap_tried_at = state.wal_frames;
-        }
+        let mut state = self.shared.state.lock().expect("checkpointer lock");
+        state.wrap_tried_at = state.wal_frames;
         done
     }
 
@@ -311,6 +312,33 @@ mod tests {
         checkpointer.finish();
     }
 
+    /// Commits `pages` page-sized rows, with ids from `from` on, in one transaction.
+    fn commit_pages(conn: &Connection, from: u64, pages: u64) {
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        for id in from..from + pages {
+            conn.execute(
+                "INSERT INTO pages (id, body) VALUES (?1, zeroblob(4000))",
+                [id],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+    }
+
+    /// A writer's connection to a new database of pages, with its checkpointer's thread
+    /// stopped: as for a writer whose checkpoints never catch up, nothing copies the WAL, so
+    /// SQLite never starts it over by itself. Also returns the WAL's path.
+    fn writer_without_checkpoint_thread(
+        dir: &Path,
+        name: &str,
+    ) -> (PathBuf, Connection, Checkpointer) {
+        let (path, wal, conn) = database_of_pages(dir, name);
+        let mut checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.attach(&conn);
+        checkpointer.stop();
+        (wal, conn, checkpointer)
+    }
+
     /// Pages the WAL holds, from its size (a 32-byte header, then 24 bytes and a page a frame).
     fn wal_frames_in(wal: &Path) -> u64 {
         file_size(wal).saturating_sub(32) / (24 + 4096)
@@ -319,34 +347,16 @@ mod tests {
     #[test]
     fn a_busy_writer_starts_a_long_wal_over_instead_of_growing_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, wal, conn) = database_of_pages(dir.path(), "wrap");
-        let mut checkpointer = Checkpointer::start(&path).unwrap();
-        checkpointer.attach(&conn);
-        // No checkpoint thread: as for a writer whose checkpoints never catch up, nothing
-        // copies the WAL, so SQLite never starts it over by itself.
-        checkpointer.stop();
-        let mut id = 0u64;
-        let mut commit_pages = |pages: u64| {
-            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-            for _ in 0..pages {
-                conn.execute(
-                    "INSERT INTO pages (id, body) VALUES (?1, zeroblob(4000))",
-                    [id],
-                )
-                .unwrap();
-                id += 1;
-            }
-            conn.execute_batch("COMMIT").unwrap();
-        };
-        commit_pages(WRAP_FRAMES / 2);
+        let (wal, conn, checkpointer) = writer_without_checkpoint_thread(dir.path(), "wrap");
+        commit_pages(&conn, 0, WRAP_FRAMES / 2);
         assert!(!checkpointer.wrap(&conn), "a short WAL is left to grow");
-        commit_pages(WRAP_FRAMES / 2 + 100);
+        commit_pages(&conn, WRAP_FRAMES / 2, WRAP_FRAMES / 2 + 100);
         let longest = wal_frames_in(&wal);
         assert!(longest > WRAP_FRAMES, "{longest} frames");
         assert!(checkpointer.wrap(&conn), "a long WAL is copied whole");
         // The next commit writes from the start of the WAL: the file does not grow, and it
         // holds every row.
-        commit_pages(100);
+        commit_pages(&conn, WRAP_FRAMES + 100, 100);
         assert_eq!(
             wal_frames_in(&wal),
             longest,
@@ -357,9 +367,38 @@ mod tests {
         let rows: u64 = conn
             .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
             .unwrap();
-        assert_eq!(rows, id);
+        assert_eq!(rows, WRAP_FRAMES + 200);
         assert!(checkpointer.truncate(&conn));
         assert_eq!(file_size(&wal), 0);
+    }
+
+    #[test]
+    fn a_wal_a_reader_kept_from_starting_over_is_tried_again_only_once_it_has_grown() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_wal, conn, checkpointer) = writer_without_checkpoint_thread(dir.path(), "reader");
+        let frames = || checkpointer.shared.state.lock().unwrap().wal_frames;
+        commit_pages(&conn, 0, WRAP_FRAMES + 100);
+        // A reader of the newest snapshot: the copy is made whole, but the reader still reads
+        // from the WAL, so the next commit cannot start it over.
+        let reader = connection::open(&dir.path().join("reader.db")).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT COUNT(*) FROM pages", [], |row| row.get(0))
+            .unwrap();
+        assert!(checkpointer.wrap(&conn));
+        commit_pages(&conn, WRAP_FRAMES + 100, 100);
+        assert!(
+            frames() > WRAP_FRAMES + 100,
+            "the reader kept the WAL growing"
+        );
+        reader.execute_batch("COMMIT").unwrap();
+        // Not tried after every commit: only once the WAL has grown by a checkpoint's worth.
+        assert!(!checkpointer.wrap(&conn));
+        commit_pages(&conn, WRAP_FRAMES + 200, CHECKPOINT_FRAMES);
+        assert!(checkpointer.wrap(&conn));
+        commit_pages(&conn, WRAP_FRAMES + 200 + CHECKPOINT_FRAMES, 10);
+        assert!(frames() < 100, "the WAL started over: {} frames", frames());
+        assert!(checkpointer.truncate(&conn));
     }
 
     #[test]
