@@ -18,7 +18,7 @@ use entitle_domain::{AppId, CustomerUserId, KeyId};
 use entitle_store::{DeletedBy, StoreError, StoreResult};
 use rusqlite::Connection;
 
-use crate::checkpointer::{Checkpointer, TRUNCATE_EVERY};
+use crate::checkpointer::Checkpointer;
 use crate::codec::backend;
 use crate::{apps, connection, migrations, profiles, purchases};
 
@@ -177,11 +177,7 @@ pub fn delete_ceiling(
         }
         conn.execute_batch("COMMIT").map_err(backend)?;
         // The busy writer's WAL upkeep (`writer.rs`), so the ceiling pays for it too.
-        checkpointer.wrap(&conn);
-        if last_truncate.elapsed() >= TRUNCATE_EVERY {
-            checkpointer.truncate(&conn);
-            last_truncate = Instant::now();
-        }
+        checkpointer.after_commit(&conn, &mut last_truncate);
     }
     // Timed like a request: done at its commit. The final truncation (an idle writer's, in the
     // server) is not timed, but its writes are on the disk either way.

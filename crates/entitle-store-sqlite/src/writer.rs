@@ -16,7 +16,7 @@ use entitle_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::checkpointer::{Checkpointer, TRUNCATE_EVERY};
+use crate::checkpointer::Checkpointer;
 
 /// A writer that has had nothing to do for this long is idle: it truncates the WAL.
 const IDLE_AFTER: Duration = Duration::from_millis(50);
@@ -128,10 +128,8 @@ fn write_loop(conn: Connection, checkpointer: Checkpointer, jobs: Receiver<Job>,
         }
         commit_batch(&conn, batch);
         dirty = true;
-        checkpointer.wrap(&conn);
-        if last_truncate.elapsed() >= TRUNCATE_EVERY {
-            dirty = !checkpointer.truncate(&conn);
-            last_truncate = Instant::now();
+        if let Some(truncated) = checkpointer.after_commit(&conn, &mut last_truncate) {
+            dirty = !truncated;
         }
     }
     // Everything queued is committed: the WAL is truncated one last time.
