@@ -62,13 +62,19 @@ pub enum OverrideError {
     },
 }
 
-/// Grants (or re-grants, replacing the window of) an access level.
+/// Grants (or re-grants, replacing the window of) an access level. Granting again the window
+/// already granted, and not revoked since, changes nothing (spec §10: a repeated grant is a
+/// no-op, and `access_level_updated` comes only from a change): the grant keeps the moment it
+/// was made, which the profile shows as the level's `purchased_at`.
 pub fn apply_grant(
     existing: Option<AccessOverride>,
     request: &GrantRequest,
     new_grant_id: impl FnOnce() -> String,
     now: Timestamp,
 ) -> AccessOverride {
+    if let Some(unchanged) = existing.as_ref().filter(|o| o.grants_unrevoked(request)) {
+        return unchanged.clone();
+    }
     let grant_id = existing
         .as_ref()
         .and_then(|o| o.grant.as_ref())
@@ -122,6 +128,21 @@ pub fn apply_revoke(
 }
 
 impl AccessOverride {
+    /// Whether this override already grants `request`'s window and no revoke cut it since.
+    fn grants_unrevoked(&self, request: &GrantRequest) -> bool {
+        let Some(grant) = &self.grant else {
+            return false;
+        };
+        // `restrict` cuts a grant made at or before the revoke.
+        let revoked_since = self
+            .revoke
+            .as_ref()
+            .is_some_and(|revoke| grant.granted_at <= revoke.revoked_at);
+        grant.starts_at == request.starts_at
+            && grant.expires_at == request.expires_at
+            && !revoked_since
+    }
+
     /// The next moment after `now` at which this override begins or ends access (a grant's start
     /// or end, a revoke taking effect): the scheduler announces the change then.
     pub fn next_change_after(&self, now: Timestamp) -> Option<Timestamp> {

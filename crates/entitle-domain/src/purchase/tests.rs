@@ -596,6 +596,40 @@ fn re_granting_keeps_the_grant_id_and_lifts_an_earlier_revoke() {
     assert!(access.is_active(ts(3 * DAY)));
 }
 
+#[test]
+fn granting_the_same_window_again_changes_nothing_unless_it_was_revoked() {
+    let first = grant(None, Some(90 * DAY), 0);
+    let request = GrantRequest {
+        access_level_id: AccessLevelId::premium(),
+        starts_at: None,
+        expires_at: Some(ts(90 * DAY)),
+    };
+    let new_id = || unreachable!("the grant id is reused");
+    let again = apply_grant(Some(first.clone()), &request, new_id, ts(DAY));
+    assert_eq!(again, first, "the same window, unrevoked: nothing changes");
+
+    let longer = GrantRequest {
+        expires_at: Some(ts(120 * DAY)),
+        ..request.clone()
+    };
+    let extended = apply_grant(Some(first.clone()), &longer, new_id, ts(DAY));
+    let made_at = extended.grant.as_ref().map(|g| g.granted_at);
+    assert_eq!(made_at, Some(ts(DAY)), "a new window is a new grant");
+
+    let current = single_level(&derive_view(&[], std::slice::from_ref(&first)), DAY);
+    let revoked = revoke(Some(first), Some(&current), None, DAY).unwrap();
+    let restored = apply_grant(Some(revoked), &request, new_id, ts(2 * DAY));
+    assert_eq!(
+        restored.grant.as_ref().map(|g| g.granted_at),
+        Some(ts(2 * DAY))
+    );
+    let access = single_level(&derive_view(&[], &[restored]), 3 * DAY);
+    assert!(
+        access.is_active(ts(3 * DAY)),
+        "granting again lifts the revoke"
+    );
+}
+
 // ---------------------------------------------------------------- properties
 
 /// (level, starts_at, expires_at, grace period length past expires_at, asserted_at).

@@ -395,6 +395,41 @@ async fn every_transaction_rule_is_enforced() {
     assert_error(status, &answer, 404, "profile_does_not_exist");
 }
 
+/// Spec §10: granting the same thing again is a no-op, and `access_level_updated` is sent only
+/// on a change.
+#[tokio::test]
+async fn granting_the_same_window_again_changes_nothing() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    server.create_profile("regranted").await;
+    let grant = |body: Value| {
+        let server = &server;
+        async move { server.post_for(GRANT, "regranted", &body).await }
+    };
+    let window = json!({"access_level_id": "premium", "expires_at": days_from_now(30)});
+    let (status, first) = grant(window.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = grant(window).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["data"]["access_levels"], first["data"]["access_levels"],
+        "the grant keeps the moment it was made"
+    );
+    let updates = server.feed("event_type=access_level_updated").await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+
+    let longer = json!({"access_level_id": "premium", "expires_at": days_from_now(60)});
+    let (status, extended) = grant(longer).await;
+    assert_eq!(status, 200, "{extended}");
+    let level = &extended["data"]["access_levels"][0];
+    assert_ne!(
+        level["expires_at"],
+        first["data"]["access_levels"][0]["expires_at"]
+    );
+    let updates = server.feed("event_type=access_level_updated").await;
+    assert_eq!(updates.len(), 2, "a new window is a change: {updates:?}");
+}
+
 #[tokio::test]
 async fn grant_and_revoke() {
     let server = TestServer::start().await;
