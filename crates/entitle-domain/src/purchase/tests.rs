@@ -755,6 +755,32 @@ proptest! {
 }
 
 #[test]
+fn a_trial_sent_without_an_offer_shows_the_same_offer_in_subscriptions_and_access_levels() {
+    let trial = chain_of(vec![Transaction {
+        price: price("USD", 0.0),
+        ..subscription("t-1", "t-1", 0, 10)
+    }]);
+    let view = owned(&trial, &[]);
+    let implied = Some(Offer::implied_free_trial());
+    assert_eq!(view.subscriptions[0].transaction.offer, implied);
+    assert_eq!(single_level(&view, 1).offer, implied);
+
+    let renewed = chain_of(vec![
+        Transaction {
+            price: price("USD", 0.0),
+            ..subscription("t-1", "t-1", 0, 10)
+        },
+        subscription("t-2", "t-1", 10, 20),
+    ]);
+    let view = owned(&renewed, &[]);
+    assert_eq!(
+        view.subscriptions[0].transaction.offer, None,
+        "a paid renewal"
+    );
+    assert_eq!(single_level(&view, 11).offer, None);
+}
+
+#[test]
 fn a_chain_counts_a_free_first_subscription_as_a_trial_and_a_free_renewal_as_none() {
     let free = |t: Transaction| Transaction {
         price: price("USD", 0.0),

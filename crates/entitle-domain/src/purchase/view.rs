@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::access::{AccessCandidate, best_per_level, best_per_level_of, candidates_for};
 use super::chain::{Chain, ChainKey, ChainTransaction};
 use super::overrides::AccessOverride;
-use super::transaction::{PurchaseType, Transaction};
+use super::transaction::{Offer, PurchaseType, Transaction};
 use crate::datetime::Timestamp;
 
 /// A chain the profile owns, shown in `subscriptions` or `non_subscriptions`.
@@ -62,8 +62,14 @@ pub fn derive_view(
             .map(ChainTransaction::revenue_usd)
             .sum::<f64>();
         if let Some(latest) = entry.chain.latest() {
+            let mut transaction = latest.transaction.clone();
+            // A trial sent without an offer shows as the free trial it is, as its access level
+            // does (`access.rs`): one profile answer never says both.
+            if transaction.offer.is_none() && entry.chain.is_trial(latest) {
+                transaction.offer = Some(Offer::implied_free_trial());
+            }
             let owned = OwnedPurchase {
-                transaction: latest.transaction.clone(),
+                transaction,
                 originally_purchased_at: entry
                     .chain
                     .transactions
