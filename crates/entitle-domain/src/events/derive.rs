@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::EventType;
 use crate::datetime::Timestamp;
 use crate::purchase::{
-    AccessCandidate, AccessLevelId, Chain, ChainTransaction, ProfileAccessView, PurchaseType,
-    Upsert,
+    AccessCandidate, AccessLevelId, CancellationReason, Chain, ChainTransaction, ProfileAccessView,
+    PurchaseType, Transaction, Upsert,
 };
 
 /// The transactional events a transaction produces, with their business time.
@@ -60,7 +60,11 @@ fn state_changes(
     if t.purchase_type == PurchaseType::Subscription {
         let was_renewing = before.is_none_or(|b| b.renew_status);
         let changed_at = t.renew_status_changed_at.unwrap_or(now);
-        if was_renewing && !t.renew_status {
+        // An immediate upgrade ends the subscription rather than cancelling its renewal: its
+        // events are the refund and the access change (spec §9.7).
+        let upgraded_away = t.cancellation_reason == Some(CancellationReason::Upgraded)
+            && t.expires_at.is_some_and(|end| end <= now);
+        if was_renewing && !t.renew_status && !upgraded_away {
             let kind = if trial {
                 EventType::TrialRenewalCancelled
             } else {
@@ -116,15 +120,24 @@ fn state_changes(
         let ended_for_good =
             |tx: &crate::purchase::Transaction| ended(tx) && tx.period_end_is_final();
         if ended_for_good(t) && before.is_none_or(|b| !ended_for_good(b)) {
-            let kind = if trial {
-                EventType::TrialExpired
-            } else {
-                EventType::SubscriptionExpired
-            };
-            events.push((kind, t.expires_at.unwrap_or(now)));
+            events.push((period_end_event(trial, t), t.expires_at.unwrap_or(now)));
         }
     }
     events
+}
+
+/// The event that announces the end for good of a subscription period: `trial_expired` for a
+/// trial, `subscription_refunded` for a subscription ended by an immediate upgrade (spec §9.1
+/// and §9.7: "`subscription_refunded` with `cancellation_reason: upgraded` for the old product
+/// (no `subscription_expired`)"), `subscription_expired` otherwise.
+pub(crate) fn period_end_event(trial: bool, t: &Transaction) -> EventType {
+    if trial {
+        EventType::TrialExpired
+    } else if t.cancellation_reason == Some(CancellationReason::Upgraded) {
+        EventType::SubscriptionRefunded
+    } else {
+        EventType::SubscriptionExpired
+    }
 }
 
 /// The events of a whole chain as if its transactions had arrived now, oldest first: used to

@@ -8,7 +8,9 @@ use super::unknown::insert_unknown;
 use crate::datetime::Timestamp;
 use crate::ids::{AppId, ProfileId};
 use crate::profile::{CustomAttributeValue, Profile};
-use crate::purchase::{AccessCandidate, Chain, ChainTransaction, PurchaseType, Transaction};
+use crate::purchase::{
+    AccessCandidate, CancellationReason, Chain, ChainTransaction, PurchaseType, Transaction,
+};
 
 /// Another profile sharing the access, as listed in `profiles_sharing_access_level`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,10 +214,13 @@ pub fn transaction_properties(
             map.insert("will_renew".into(), json!(false));
         }
     }
+    // A refund event says why: a refund, or an immediate upgrade (spec §9.1), which keeps the
+    // transaction's own `upgraded`.
     if matches!(
         event_type,
         EventType::SubscriptionRefunded | EventType::NonSubscriptionPurchaseRefunded
-    ) {
+    ) && t.cancellation_reason != Some(CancellationReason::Upgraded)
+    {
         map.insert("cancellation_reason".into(), json!("refund"));
     }
     map

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::EventType;
-use super::derive::{access_changes, replay_chain, transaction_events};
+use super::derive::{access_changes, period_end_event, replay_chain, transaction_events};
 use super::payload::{
     EventContext, SharingProfile, access_level_properties, build_payload, profile_deleted_payload,
     transaction_properties,
@@ -307,11 +307,7 @@ pub fn plan_expiry(
             .iter()
             .find(|t| t.after.profile_id == owner.profile_id)
     {
-        let kind = if chain.is_trial(latest) {
-            EventType::TrialExpired
-        } else {
-            EventType::SubscriptionExpired
-        };
+        let kind = period_end_event(chain.is_trial(latest), &latest.transaction);
         let sharing = sharing_for(owner.profile_id, ownership, touched);
         let context = EventContext {
             profile: parent.after,

@@ -95,6 +95,47 @@ async fn subscription_lifecycle_events() {
     );
 }
 
+/// Spec §9.7, "Immediate upgrade": `subscription_refunded` with `cancellation_reason:
+/// upgraded` for the old product (no `subscription_expired`), `subscription_started` for the
+/// new, an `access_level_updated` for each.
+#[tokio::test]
+async fn an_immediate_upgrade_refunds_the_old_subscription_instead_of_expiring_it() {
+    let server = TestServer::start().await;
+    let _receiver = server.listen_to_every_event().await;
+    server.create_profile("upgrader").await;
+    let old = subscription("u-1", "u-1", &days_from_now(-10), &days_from_now(20));
+    server.set_transaction("upgrader", &old).await;
+    let mut seen = 0;
+    new_events(&server, "", &mut seen).await;
+
+    let replaced = with(
+        old,
+        json!({"cancellation_reason": "upgraded", "renew_status": false, "expires_at": days_from_now(0)}),
+    );
+    let (status, answer) = server.set_transaction("upgrader", &replaced).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_refunded", "access_level_updated"]
+    );
+    let refunded = &server.feed("event_type=subscription_refunded").await[0];
+    let properties = &refunded["payload"]["event_properties"];
+    assert_eq!(
+        properties["cancellation_reason"], "upgraded",
+        "{properties}"
+    );
+
+    let new = with(
+        subscription("u-2", "u-2", &days_from_now(0), &days_from_now(365)),
+        json!({"store_product_id": "pro.yearly"}),
+    );
+    server.set_transaction("upgrader", &new).await;
+    assert_eq!(
+        new_events(&server, "", &mut seen).await,
+        ["subscription_started", "access_level_updated"]
+    );
+}
+
 #[tokio::test]
 async fn trial_one_time_grant_and_revoke_events() {
     let server = TestServer::start().await;
