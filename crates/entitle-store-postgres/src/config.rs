@@ -3,7 +3,7 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate, split_base_plan,
 };
 use entitle_store::StoreError;
 use sqlx::PgConnection;
@@ -43,20 +43,24 @@ pub async fn require_access_level(
     }
 }
 
-/// The access level a product grants; an unmapped product grants `premium`.
+/// The access level a product grants; an unmapped product grants `premium`. A Google Play
+/// `product_id:base_plan_id` maps as mapped whole, else as its product is mapped.
 pub async fn access_level_of_product(
     conn: &mut PgConnection,
     app_pk: i64,
     store: &StoreId,
     product: &str,
 ) -> Result<AccessLevelId> {
+    let without_plan = split_base_plan(store, product).map_or(product, |(id, _)| id);
     let mapped: Option<String> = sqlx::query_scalar(
         "SELECT access_level_id FROM products
-          WHERE app_pk = $1 AND store = $2 AND store_product_id = $3",
+          WHERE app_pk = $1 AND store = $2 AND store_product_id IN ($3, $4)
+          ORDER BY store_product_id = $3 DESC LIMIT 1",
     )
     .bind(app_pk)
     .bind(store.as_str())
     .bind(product)
+    .bind(without_plan)
     .fetch_optional(conn)
     .await?;
     Ok(mapped

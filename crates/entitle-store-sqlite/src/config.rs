@@ -3,7 +3,7 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate, split_base_plan,
 };
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -40,19 +40,26 @@ pub fn require_access_level(
     }
 }
 
-/// The access level a product grants; an unmapped product grants `premium`.
+/// The access level a product grants; an unmapped product grants `premium`. A Google Play
+/// `product_id:base_plan_id` maps as mapped whole, else as its product is mapped.
 pub fn access_level_of_product(
     conn: &Connection,
     app_pk: i64,
     store: &StoreId,
     product: &str,
 ) -> StoreResult<AccessLevelId> {
+    let without_plan = split_base_plan(store, product).map_or(product, |(id, _)| id);
     let mapped: Option<String> = conn
         .prepare_cached(
-            "SELECT access_level_id FROM products WHERE app_pk = ?1 AND store = ?2 AND store_product_id = ?3",
+            "SELECT access_level_id FROM products
+              WHERE app_pk = ?1 AND store = ?2 AND store_product_id IN (?3, ?4)
+              ORDER BY store_product_id = ?3 DESC LIMIT 1",
         )
         .map_err(backend)?
-        .query_row(params![app_pk, store.as_str(), product], |row| row.get(0))
+        .query_row(
+            params![app_pk, store.as_str(), product, without_plan],
+            |row| row.get(0),
+        )
         .optional()
         .map_err(backend)?;
     Ok(mapped

@@ -158,7 +158,7 @@ fn subscription(owned: &OwnedPurchase, now: Timestamp) -> SubscriptionBody<'_> {
     SubscriptionBody {
         store: t.store.as_str(),
         store_product_id: &t.store_product_id,
-        store_base_plan_id: None,
+        store_base_plan_id: t.base_plan_id(),
         store_transaction_id: &t.store_transaction_id,
         store_original_transaction_id: &t.store_original_transaction_id,
         offer: offer(&t.offer),
@@ -181,7 +181,7 @@ fn non_subscription(owned: &OwnedPurchase) -> NonSubscriptionBody<'_> {
         purchase_id: owned.purchase_id.to_string(),
         store: t.store.as_str(),
         store_product_id: &t.store_product_id,
-        store_base_plan_id: None,
+        store_base_plan_id: t.base_plan_id(),
         store_transaction_id: &t.store_transaction_id,
         store_original_transaction_id: &t.store_original_transaction_id,
         purchased_at: t.purchased_at,

@@ -105,7 +105,7 @@ pub fn candidates_for(key: &ChainKey, chain: &Chain) -> Option<AccessCandidate> 
         source: AccessSource::Chain(key.clone()),
         store: t.store.as_str().to_owned(),
         store_product_id: t.store_product_id.clone(),
-        store_base_plan_id: None,
+        store_base_plan_id: t.base_plan_id().map(str::to_owned),
         store_transaction_id: t.store_transaction_id.clone(),
         store_original_transaction_id: t.store_original_transaction_id.clone(),
         // A trial the transaction sent no offer for (a zero-price first transaction) shows as the
