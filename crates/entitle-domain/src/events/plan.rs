@@ -175,14 +175,17 @@ pub fn plan_access_events(
     access_changes(touched.before, &touched.after.purchases, now)
         .into_iter()
         .filter_map(|change| {
-            let (candidate, active) = match (&change.now, &change.before) {
-                (Some(now_state), _) => (now_state, now_state.is_active(now)),
-                (None, Some(before)) => (before, false),
+            let (candidate, active) = match (change.now, change.before) {
+                (Some(now_state), _) => {
+                    let active = now_state.is_active(now);
+                    (now_state, active)
+                }
+                (None, Some(before)) => (before.lost_at(now), false),
                 (None, None) => return None,
             };
             Some(access_level_updated(
                 &context,
-                candidate,
+                &candidate,
                 active,
                 now,
                 environment,

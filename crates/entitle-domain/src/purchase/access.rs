@@ -77,6 +77,22 @@ impl AccessCandidate {
                 .is_none_or(|expires| now < expires)
     }
 
+    /// This access as it stands once a profile lost it at `at` (another profile took it over,
+    /// its grant went): it ends there, if it had not ended before, so that dates and
+    /// `is_active` say the same (spec §9.5: `is_active` is computed from `starts_at`,
+    /// `expires_at` and `is_lifetime`).
+    pub fn lost_at(&self, at: Timestamp) -> AccessCandidate {
+        let mut lost = self.clone();
+        let ends = self
+            .effective_expires_at(at)
+            .map_or(at, |expires| expires.min(at));
+        lost.expires_at = Some(ends);
+        lost.grace_period_expires_at = None;
+        lost.is_lifetime = false;
+        lost.will_renew = false;
+        lost
+    }
+
     /// Ordering used to pick one candidate per level: active first, then the one that lasts
     /// longest (lifetime beats any date), then the most recently asserted.
     fn rank(&self, now: Timestamp) -> (bool, bool, Option<Timestamp>, Timestamp) {

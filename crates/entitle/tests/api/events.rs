@@ -1,6 +1,7 @@
 //! Integration events: the exact sequences of spec §9.7 for purchases, grants, sharing and
 //! expiry. What the feed holds and how it is read: `feed.rs`.
 
+use entitle_domain::datetime::Timestamp;
 use serde_json::{Value, json};
 
 use crate::feed::{feed_once, new_events, with};
@@ -234,10 +235,12 @@ async fn sharing_events_per_policy() {
         );
         assert_eq!(for_profile(&parent).len(), expected_for_parent, "{policy}");
         if policy == "transfer" {
-            assert_eq!(
-                for_profile(&parent)[0]["payload"]["event_properties"]["is_active"],
-                false
-            );
+            let lost = &for_profile(&parent)[0]["payload"]["event_properties"];
+            assert_eq!(lost["is_active"], false);
+            // Its dates say so too (spec §9.5): the access ended when it was taken over.
+            let ended = lost["expires_at"].as_str().and_then(Timestamp::parse);
+            assert!(ended.is_some_and(|at| at <= Timestamp::now()), "{lost}");
+            assert_eq!(lost["will_renew"], false, "{lost}");
             assert_eq!(
                 for_profile(&newcomer)[0]["payload"]["event_properties"]["is_active"],
                 true
