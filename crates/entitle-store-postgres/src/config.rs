@@ -51,7 +51,7 @@ pub async fn access_level_of_product(
     store: &StoreId,
     product: &str,
 ) -> Result<AccessLevelId> {
-    let without_plan = split_base_plan(store, product).map_or(product, |(id, _)| id);
+    let without_plan = split_base_plan(store.as_str(), product).map_or(product, |(id, _)| id);
     let mapped: Option<String> = sqlx::query_scalar(
         "SELECT access_level_id FROM products
           WHERE app_pk = $1 AND store = $2 AND store_product_id IN ($3, $4)

@@ -48,7 +48,7 @@ pub fn access_level_of_product(
     store: &StoreId,
     product: &str,
 ) -> StoreResult<AccessLevelId> {
-    let without_plan = split_base_plan(store, product).map_or(product, |(id, _)| id);
+    let without_plan = split_base_plan(store.as_str(), product).map_or(product, |(id, _)| id);
     let mapped: Option<String> = conn
         .prepare_cached(
             "SELECT access_level_id FROM products

@@ -140,7 +140,7 @@ fn access_level(candidate: &AccessCandidate, now: Timestamp) -> AccessLevelBody<
         access_level_id: candidate.access_level_id.as_str(),
         store: &candidate.store,
         store_product_id: &candidate.store_product_id,
-        store_base_plan_id: candidate.store_base_plan_id.as_deref(),
+        store_base_plan_id: candidate.base_plan_id(),
         store_transaction_id: &candidate.store_transaction_id,
         store_original_transaction_id: &candidate.store_original_transaction_id,
         offer: offer(&candidate.offer),

@@ -306,7 +306,7 @@ pub fn access_level_properties(
         "store": candidate.store,
         "environment": candidate.environment.as_str(),
         "vendor_product_id": candidate.store_product_id,
-        "base_plan_id": candidate.store_base_plan_id,
+        "base_plan_id": candidate.base_plan_id(),
         "transaction_id": candidate.store_transaction_id,
         "original_transaction_id": candidate.store_original_transaction_id,
         "active_introductory_offer_type": offer.filter(|o| o.category.as_str() == "introductory").map(|o| o.offer_type.as_str()),

@@ -77,6 +77,15 @@ impl AccessCandidate {
                 .is_none_or(|expires| now < expires)
     }
 
+    /// The Google Play base plan of the product (`Transaction::base_plan_id`), also for a view
+    /// stored before base plans were shown.
+    pub fn base_plan_id(&self) -> Option<&str> {
+        self.store_base_plan_id.as_deref().or_else(|| {
+            super::transaction::split_base_plan(&self.store, &self.store_product_id)
+                .map(|(_, plan)| plan)
+        })
+    }
+
     /// This access as it stands once a profile lost it at `at` (another profile took it over,
     /// its grant went): it ends there, if it had not ended before, so that dates and
     /// `is_active` say the same (spec §9.5: `is_active` is computed from `starts_at`,

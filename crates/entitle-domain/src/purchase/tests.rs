@@ -781,6 +781,36 @@ fn a_trial_sent_without_an_offer_shows_the_same_offer_in_subscriptions_and_acces
 }
 
 #[test]
+fn a_google_base_plan_is_read_from_the_product_id_also_of_a_view_stored_without_it() {
+    let on_play = |product: &str| Transaction {
+        store: StoreId::parse("play_store").unwrap(),
+        store_product_id: product.to_owned(),
+        ..subscription("p-1", "p-1", 0, 10)
+    };
+    let view = owned(&chain_of(vec![on_play("pro.sub:monthly")]), &[]);
+    let mut level = single_level(&view, 1);
+    assert_eq!(level.base_plan_id(), Some("monthly"));
+    level.store_base_plan_id = None;
+    assert_eq!(
+        level.base_plan_id(),
+        Some("monthly"),
+        "a view stored before"
+    );
+    for product in ["pro.sub", "pro.sub:", ":monthly"] {
+        assert_eq!(on_play(product).base_plan_id(), None, "{product}");
+    }
+    let elsewhere = Transaction {
+        store_product_id: "pro.sub:monthly".to_owned(),
+        ..subscription("a-1", "a-1", 0, 10)
+    };
+    assert_eq!(
+        elsewhere.base_plan_id(),
+        None,
+        "only Google Play has base plans"
+    );
+}
+
+#[test]
 fn a_chain_counts_a_free_first_subscription_as_a_trial_and_a_free_renewal_as_none() {
     let free = |t: Transaction| Transaction {
         price: price("USD", 0.0),

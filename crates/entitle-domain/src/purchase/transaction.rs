@@ -23,20 +23,15 @@ impl StoreId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn is_play_store(&self) -> bool {
-        self.0 == "play_store"
-    }
 }
+
+const PLAY_STORE: &str = "play_store";
 
 /// Google Play's `product_id:base_plan_id` (spec §4.10: "Google base plan, if any, goes here as
 /// `product_id:base_plan_id`"): the product and its base plan, when `store` is Google Play and
 /// both parts are there. Any other store's product id is taken whole.
-pub fn split_base_plan<'a>(
-    store: &StoreId,
-    store_product_id: &'a str,
-) -> Option<(&'a str, &'a str)> {
-    if !store.is_play_store() {
+pub fn split_base_plan<'a>(store: &str, store_product_id: &'a str) -> Option<(&'a str, &'a str)> {
+    if store != PLAY_STORE {
         return None;
     }
     store_product_id
@@ -303,7 +298,7 @@ impl Transaction {
     /// The Google Play base plan named in `store_product_id` ([`split_base_plan`]), shown as
     /// `store_base_plan_id`.
     pub fn base_plan_id(&self) -> Option<&str> {
-        split_base_plan(&self.store, &self.store_product_id).map(|(_, plan)| plan)
+        split_base_plan(self.store.as_str(), &self.store_product_id).map(|(_, plan)| plan)
     }
 
     /// Sent with a `free_trial` offer. Whether a transaction is a trial also depends on its
