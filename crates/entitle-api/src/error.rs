@@ -33,6 +33,10 @@ pub enum ApiError {
     /// larger than what it sent, or a sender that stalled). The connection is closed: what
     /// remains of the body may still arrive.
     BodyTimeout,
+    /// 400 `parse_error`: the body could not be read as HTTP (a malformed chunk, a connection
+    /// closed before `Content-Length` bytes came). The connection is closed: where the next
+    /// request would begin is unknown.
+    BodyUnreadable,
     /// 503: storage is shutting down or unreachable.
     Unavailable,
     /// 500: a fault of ours. The detail was logged where it happened.
@@ -43,7 +47,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::NotAuthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) | ApiError::BodyUnreadable => StatusCode::BAD_REQUEST,
             ApiError::ProfileNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -94,6 +98,11 @@ impl ApiError {
                 None,
                 "The request body did not arrive in full before the deadline; send it again."
                     .into(),
+            ),
+            ApiError::BodyUnreadable => (
+                "parse_error",
+                None,
+                "The request body could not be read: it was malformed or cut short.".into(),
             ),
             ApiError::Internal => ("server_error", None, "Internal server error.".into()),
         }
@@ -167,7 +176,9 @@ impl IntoResponse for ApiError {
             }
             // The rest of the body may still be on its way: the connection cannot carry
             // another request.
-            ApiError::BodyTimeout | ApiError::PayloadTooLarge { drained: false, .. } => {
+            ApiError::BodyTimeout
+            | ApiError::BodyUnreadable
+            | ApiError::PayloadTooLarge { drained: false, .. } => {
                 response.headers_mut().insert(
                     axum::http::header::CONNECTION,
                     axum::http::HeaderValue::from_static("close"),

@@ -108,14 +108,28 @@ async fn read_body_then(
             Err(_) => return ApiError::BodyTimeout.into_response(),
             Ok(Ok(bytes)) if bytes.len() <= limit => bytes,
             Ok(Ok(_)) => return too_large(true),
-            // Past the drain limit (or the body broke off): the rest is not read.
-            Ok(Err(_)) => return too_large(false),
+            // Past the drain limit: the rest is not read.
+            Ok(Err(error)) if is_over_limit(&error) => return too_large(false),
+            Ok(Err(_)) => return ApiError::BodyUnreadable.into_response(),
         };
         Request::from_parts(parts, axum::body::Body::from(bytes))
     };
     tokio::time::timeout_at(deadline, next.run(request))
         .await
         .unwrap_or_else(|_| ApiError::Timeout.into_response())
+}
+
+/// Whether reading a body failed because it passed the limit, not because it broke off or
+/// was malformed.
+fn is_over_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Most bytes read from a request whose body is over the limit, before giving up on it.

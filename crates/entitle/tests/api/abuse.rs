@@ -61,9 +61,14 @@ async fn slow_clients_do_not_starve_others() {
 /// Sends `request` as raw bytes and reads until the server closes the connection (or 5 s
 /// pass), returning what came back with its head lower-cased.
 async fn raw_exchange(address: std::net::SocketAddr, request: &str) -> String {
-    use tokio::io::AsyncReadExt;
     let mut stream = TcpStream::connect(address).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
+    read_to_close(stream).await
+}
+
+/// What the server sends on `stream` until it closes it (or 5 s pass), head lower-cased.
+async fn read_to_close(mut stream: TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), async {
         let mut buffer = [0u8; 4096];
@@ -103,6 +108,34 @@ async fn a_body_declared_far_over_the_limit_is_refused_before_it_is_sent() {
         text.contains("\"error_code\":\"payload_too_large\""),
         "{text}"
     );
+}
+
+/// A body that is not valid HTTP (a malformed chunk, or cut short by the client closing its
+/// side) is a client mistake: 400 `parse_error` saying so, not 413.
+#[tokio::test]
+async fn a_body_malformed_or_cut_short_is_a_parse_error() {
+    let server = TestServer::start().await;
+    server.create_profile("broken").await;
+    let head = |framing: &str| {
+        format!(
+            "PATCH /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\nAuthorization: Api-Key {}\r\nadapty-customer-user-id: broken\r\nContent-Type: application/json\r\n{framing}\r\n\r\n",
+            server.key
+        )
+    };
+    let bad_chunk = head("Transfer-Encoding: chunked") + "zz\r\n{}\r\n0\r\n\r\n";
+    let text = raw_exchange(server.address, &bad_chunk).await;
+    assert!(text.starts_with("http/1.1 400"), "{text}");
+    assert!(text.contains("\"error_code\":\"parse_error\""), "{text}");
+    assert!(text.contains("malformed or cut short"), "{text}");
+    assert!(text.contains("request-id: "), "{text}");
+
+    let mut stream = TcpStream::connect(server.address).await.unwrap();
+    let short = head("Content-Length: 10") + "{}";
+    stream.write_all(short.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let text = read_to_close(stream).await;
+    assert!(text.starts_with("http/1.1 400"), "{text}");
+    assert!(text.contains("\"error_code\":\"parse_error\""), "{text}");
 }
 
 #[tokio::test]
