@@ -110,6 +110,26 @@ async fn a_body_declared_far_over_the_limit_is_refused_before_it_is_sent() {
     );
 }
 
+/// A client that began a request and never finished its head does not keep a stopping server
+/// from exiting: once every request's deadline has passed, the server stops anyway.
+#[tokio::test]
+async fn a_stalled_client_does_not_keep_the_server_from_stopping() {
+    let server =
+        TestServer::start_with(|config| config.request_timeout = Duration::from_secs(1)).await;
+    let mut stalled = TcpStream::connect(server.address).await.unwrap();
+    stalled
+        .write_all(b"GET /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Connections are accepted in turn: once a later one is answered, the server has this one.
+    let health = reqwest::get(format!("http://{}/healthz", server.address)).await;
+    assert_eq!(health.unwrap().status(), 200);
+    // A generous bound: without the grace period the server waits for as long as the client.
+    let stopped = tokio::time::timeout(Duration::from_secs(60), server.stop()).await;
+    assert!(stopped.is_ok(), "the server did not stop");
+    drop(stalled);
+}
+
 /// A body that is not valid HTTP (a malformed chunk, or cut short by the client closing its
 /// side) is a client mistake: 400 `parse_error` saying so, not 413.
 #[tokio::test]
