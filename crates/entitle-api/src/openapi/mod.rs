@@ -55,7 +55,7 @@ use crate::wire::profile_response::{
         schemas::JobItemResult, schemas::DeletionJobResult, schemas::DeletionRecord,
         schemas::DeletionRecordPage,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &OptionalProfileBodies, &DeadlineResponses),
     tags(
         (name = "profile", description = "Adapty-compatible profile lifecycle"),
         (name = "purchase", description = "Adapty-compatible transactions and access levels"),
@@ -81,6 +81,77 @@ impl Modify for SecuritySchemes {
             "adminToken",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Create and update take their body as optional (spec §4.1: the docs' "sign up from web"
+/// recipe creates a profile with no body at all; an update without one changes nothing), which
+/// the annotations cannot say of a `$ref` body.
+struct OptionalProfileBodies;
+
+impl Modify for OptionalProfileBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(path) = openapi
+            .paths
+            .paths
+            .get_mut("/api/v2/server-side-api/profile/")
+        else {
+            return;
+        };
+        for operation in [path.post.as_mut(), path.patch.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(body) = operation.request_body.as_mut() {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
+}
+
+/// Every request of the Adapty API and of the admin API runs under one deadline
+/// (`--request-timeout`): a body not in by then answers 408, a request still being handled 503
+/// (as does storage that is shutting down). The annotations list what each route decides; these
+/// two come from the layer around them all.
+struct DeadlineResponses;
+
+impl Modify for DeadlineResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let envelope = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Envelope")))
+                        .build(),
+                )
+                .build()
+        };
+        for (route, path) in openapi.paths.paths.iter_mut() {
+            if !(route.starts_with("/api/") || route.starts_with("/admin/")) {
+                continue;
+            }
+            let operations = [
+                path.get.as_mut(),
+                path.post.as_mut(),
+                path.patch.as_mut(),
+                path.delete.as_mut(),
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses.entry("408".to_owned()).or_insert_with(|| {
+                    envelope(
+                        "`request_timeout`: the body did not arrive in full before the deadline",
+                    )
+                    .into()
+                });
+                responses.entry("503".to_owned()).or_insert_with(|| {
+                    envelope("`request_timeout` past the deadline, or `service_unavailable` while storage is unavailable").into()
+                });
+            }
+        }
     }
 }
 
