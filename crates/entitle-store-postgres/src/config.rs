@@ -3,7 +3,8 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate, split_base_plan,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
+    product_without_base_plan,
 };
 use entitle_store::StoreError;
 use sqlx::PgConnection;
@@ -51,7 +52,7 @@ pub async fn access_level_of_product(
     store: &StoreId,
     product: &str,
 ) -> Result<AccessLevelId> {
-    let without_plan = split_base_plan(store.as_str(), product).map_or(product, |(id, _)| id);
+    let without_plan = product_without_base_plan(store.as_str(), product);
     let mapped: Option<String> = sqlx::query_scalar(
         "SELECT access_level_id FROM products
           WHERE app_pk = $1 AND store = $2 AND store_product_id IN ($3, $4)

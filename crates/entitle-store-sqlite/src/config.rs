@@ -3,7 +3,8 @@
 use entitle_domain::AppId;
 use entitle_domain::datetime::Timestamp;
 use entitle_domain::purchase::{
-    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate, split_base_plan,
+    AccessLevelId, CurrencyCode, Environment, SharingPolicy, StoreId, UsdRate,
+    product_without_base_plan,
 };
 use entitle_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -48,7 +49,7 @@ pub fn access_level_of_product(
     store: &StoreId,
     product: &str,
 ) -> StoreResult<AccessLevelId> {
-    let without_plan = split_base_plan(store.as_str(), product).map_or(product, |(id, _)| id);
+    let without_plan = product_without_base_plan(store.as_str(), product);
     let mapped: Option<String> = conn
         .prepare_cached(
             "SELECT access_level_id FROM products

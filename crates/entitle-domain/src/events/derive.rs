@@ -62,8 +62,8 @@ fn state_changes(
         let changed_at = t.renew_status_changed_at.unwrap_or(now);
         // An immediate upgrade ends the subscription rather than cancelling its renewal: its
         // events are the refund and the access change (spec §9.7).
-        let upgraded_away = t.cancellation_reason == Some(CancellationReason::Upgraded)
-            && t.expires_at.is_some_and(|end| end <= now);
+        let upgraded_away =
+            t.cancellation_reason == Some(CancellationReason::Upgraded) && ended_for_good(t, now);
         if was_renewing && !t.renew_status && !upgraded_away {
             let kind = if trial {
                 EventType::TrialRenewalCancelled
@@ -105,25 +105,28 @@ fn state_changes(
         };
         events.push((kind, refunded));
     }
-    if t.purchase_type == PurchaseType::Subscription && !t.is_refunded() {
-        let ended = |tx: &crate::purchase::Transaction| {
-            let end = if tx.billing_issue_detected_at.is_some() {
-                tx.grace_period_expires_at.or(tx.expires_at)
-            } else {
-                tx.expires_at
-            };
-            end.is_some_and(|end| end <= now)
-        };
-        // A renewing subscription whose period lapsed is still waiting for its next charge
-        // (`Transaction::period_end_is_final`). Announced when a version of the transaction
-        // first says it ended for good, also after the period's end passed.
-        let ended_for_good =
-            |tx: &crate::purchase::Transaction| ended(tx) && tx.period_end_is_final();
-        if ended_for_good(t) && before.is_none_or(|b| !ended_for_good(b)) {
-            events.push((period_end_event(trial, t), t.expires_at.unwrap_or(now)));
-        }
+    // Announced when a version of the transaction first says it ended for good, also after the
+    // period's end passed.
+    if t.purchase_type == PurchaseType::Subscription
+        && !t.is_refunded()
+        && ended_for_good(t, now)
+        && before.is_none_or(|b| !ended_for_good(b, now))
+    {
+        events.push((period_end_event(trial, t), t.expires_at.unwrap_or(now)));
     }
     events
+}
+
+/// Whether the period `t` reports is over by `now` (its grace period too, after a billing
+/// issue) and will not renew. A renewing subscription whose period lapsed is still waiting for
+/// its next charge (`Transaction::period_end_is_final`).
+fn ended_for_good(t: &Transaction, now: Timestamp) -> bool {
+    let end = if t.billing_issue_detected_at.is_some() {
+        t.grace_period_expires_at.or(t.expires_at)
+    } else {
+        t.expires_at
+    };
+    end.is_some_and(|end| end <= now) && t.period_end_is_final()
 }
 
 /// The event that announces the end for good of a subscription period: `trial_expired` for a

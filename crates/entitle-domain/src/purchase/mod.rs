@@ -20,7 +20,7 @@ pub use overrides::{
 pub use sharing::{ChainOwnership, Claimant, SharingOutcome, SharingPolicy, apply_store_event};
 pub use transaction::{
     AccessLevelId, CancellationReason, Environment, Offer, OfferCategory, OfferType, Price,
-    PurchaseType, StoreId, Transaction, split_base_plan,
+    PurchaseType, StoreId, Transaction, product_without_base_plan,
 };
 pub use view::{ChainForProfile, OwnedPurchase, ProfileAccessView, derive_view};
 

@@ -39,6 +39,12 @@ pub fn split_base_plan<'a>(store: &str, store_product_id: &'a str) -> Option<(&'
         .filter(|(product, plan)| !product.is_empty() && !plan.is_empty())
 }
 
+/// The product a `store_product_id` names without its Google Play base plan
+/// ([`split_base_plan`]): what a product mapping falls back to when the pair is not mapped.
+pub fn product_without_base_plan<'a>(store: &str, store_product_id: &'a str) -> &'a str {
+    split_base_plan(store, store_product_id).map_or(store_product_id, |(product, _)| product)
+}
+
 /// An access level slug such as `premium`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -27,11 +27,7 @@ fn a_growing_wal_is_copied_into_the_database_by_the_checkpoint_thread_and_trunca
     let before = file_size(&path);
     // Each commit appends at least one page-sized row: well past the threshold.
     for id in 0..(CHECKPOINT_FRAMES + 200) {
-        conn.execute(
-            "INSERT INTO pages (id, body) VALUES (?1, zeroblob(4000))",
-            [id],
-        )
-        .unwrap();
+        commit_pages(&conn, id, 1);
     }
     assert!(checkpointer.frames_written() > CHECKPOINT_FRAMES);
     // Nothing here checkpoints (the WAL hook switched SQLite's own auto-checkpoint off):

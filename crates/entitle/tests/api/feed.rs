@@ -8,10 +8,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// `body` with the top-level fields of `changes` set.
+/// `body` with the top-level fields of `changes` set; a change `"-field": null` removes
+/// `field`.
 pub fn with(mut body: Value, changes: Value) -> Value {
     for (key, value) in changes.as_object().unwrap() {
-        body[key] = value.clone();
+        match key.strip_prefix('-').filter(|_| value.is_null()) {
+            Some(removed) => {
+                body.as_object_mut().unwrap().remove(removed);
+            }
+            None => body[key] = value.clone(),
+        }
     }
     body
 }

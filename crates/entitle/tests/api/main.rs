@@ -23,6 +23,7 @@ mod logs;
 mod openapi;
 mod payloads;
 mod process;
+mod products;
 mod profile_lifecycle;
 mod purchases;
 mod receiver;
