@@ -92,7 +92,14 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Longest a request may take, reading its body included.
     pub request_timeout: Duration,
+    /// A connection with no request in progress is closed after this.
+    pub idle_timeout: Duration,
 }
+
+/// How long a connection may sit with no request in progress: longer than the idle timeout of
+/// common client pools' own (so that they, not the server, usually close first), short enough
+/// that a vanished or stalled peer does not hold a socket for long.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Config {
     /// Defaults: the embedded database given, a worker with the production schedule, no admin API.
@@ -104,6 +111,7 @@ impl Config {
             worker: Some(WorkerConfig::default()),
             rate_limit_per_minute: entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE,
             request_timeout: entitle_api::DEFAULT_REQUEST_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -120,6 +128,7 @@ impl fmt::Debug for Config {
             .field("worker", &self.worker)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -134,14 +143,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 250ms, 10s, 1m or 2h"))?;
-    let millis = match unit {
-        "ms" => number,
-        "s" | "" => number * 1000,
-        "m" => number * 60_000,
-        "h" => number * 3_600_000,
+    let per_unit = match unit {
+        "ms" => 1,
+        "s" | "" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
         _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
     };
+    let millis = number
+        .checked_mul(per_unit)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))?;
     Ok(Duration::from_millis(millis))
+}
+
+/// A duration as [`parse_duration`] reads it, other than zero: for a timeout, where zero would
+/// end every request or connection at once.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!("`{text}`: a timeout must be longer than zero")),
+        timeout => Ok(timeout),
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +199,10 @@ mod tests {
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("18446744073709551615h").is_err());
+        assert_eq!(parse_timeout("2s").unwrap(), Duration::from_secs(2));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("0ms").is_err());
     }
 
     #[test]

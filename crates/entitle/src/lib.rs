@@ -7,9 +7,10 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 mod deletion_runner;
+pub mod http_server;
 pub mod telemetry;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -79,14 +80,15 @@ pub async fn run(
         .with_request_timeout(config.request_timeout);
     let app = entitle_api::router(state);
     tracing::info!(%address, database = %config.database_url.redacted(), "entitle is serving");
-    let served = serve_until(
-        listener,
-        app,
-        shutdown,
-        config.request_timeout + SHUTDOWN_SLACK,
-    )
-    .await
-    .context("the HTTP server failed");
+    let limits = http_server::ConnectionLimits {
+        idle_timeout: config.idle_timeout,
+        // Every request ends by its deadline, so a connection still open a little after it
+        // carries none: waiting longer for it would keep a stopping server from exiting.
+        shutdown_grace: config.request_timeout + SHUTDOWN_SLACK,
+    };
+    let served = http_server::serve_until(listener, app, shutdown, limits)
+        .await
+        .context("the HTTP server failed");
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
@@ -101,40 +103,6 @@ pub async fn run(
 
 /// How long past the request deadline a stopping server waits for its connections.
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(1);
-
-/// Serves `app` until `shutdown` resolves, then stops accepting and lets open connections
-/// finish their requests, for at most `grace`. Every request ends by its deadline, so a
-/// connection still open after that carries none: a client that began a request and never
-/// finished its head. Waiting for it would keep a stopping server from ever exiting.
-async fn serve_until(
-    listener: TcpListener,
-    app: axum::Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (signalled, stopping) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    };
-    let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-    tokio::select! {
-        served = serving.into_future() => served,
-        () = async {
-            if stopping.await.is_err() {
-                // The server ended before any shutdown: its own result decides.
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(
-                grace_secs = grace.as_secs_f64(),
-                "connections still open after the shutdown grace period are closed unanswered"
-            );
-            Ok(())
-        }
-    }
-}
 
 /// On first start with an empty database, create an app named `default` and show its key
 /// once, on standard output (never in the logs).

@@ -1,10 +1,11 @@
-//! The HTTP ceiling: a bare axum server answering the bench's paths with fixed bytes (a real
+//! The HTTP ceiling: a bare axum server, served by the same loop as the real one, answering the bench's paths with fixed bytes (a real
 //! profile response captured from the server under test), so the only work per request is
 //! HTTP itself. It runs on a runtime of its own, with as many worker threads as the real
 //! server's default runtime, and is driven by the same load client.
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -59,11 +60,14 @@ impl BareServer {
                             return;
                         }
                     };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
+                    let limits = crate::http_server::ConnectionLimits {
+                        idle_timeout: crate::config::DEFAULT_IDLE_TIMEOUT,
+                        shutdown_grace: Duration::from_secs(5),
+                    };
+                    let stopped = async {
+                        let _ = stopped.await;
+                    };
+                    let _ = crate::http_server::serve_until(listener, app, stopped, limits).await;
                 });
             })?;
         Ok(Self {

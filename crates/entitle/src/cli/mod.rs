@@ -153,8 +153,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ENTITLE_RATE_LIMIT_PER_MINUTE", default_value_t = entitle_api::DEFAULT_RATE_LIMIT_PER_MINUTE)]
     pub rate_limit_per_minute: u32,
     /// Longest a request may take (reading its body included) before it is answered 503.
-    #[arg(long, env = "ENTITLE_REQUEST_TIMEOUT", default_value = "30s", value_parser = crate::config::parse_duration)]
+    #[arg(long, env = "ENTITLE_REQUEST_TIMEOUT", default_value = "30s", value_parser = crate::config::parse_timeout)]
     pub request_timeout: std::time::Duration,
+    /// A connection with no request in progress (idle between requests, or still sending a
+    /// request's head) is closed after this.
+    #[arg(long, env = "ENTITLE_IDLE_TIMEOUT", default_value = "60s", value_parser = crate::config::parse_timeout)]
+    pub idle_timeout: std::time::Duration,
     #[command(flatten)]
     pub worker: WorkerArgs,
 }

@@ -18,6 +18,7 @@ pub async fn serve(database_url: DatabaseUrl, args: ServeArgs) -> anyhow::Result
         worker: (!args.no_worker).then(|| args.worker.config()),
         rate_limit_per_minute: args.rate_limit_per_minute,
         request_timeout: args.request_timeout,
+        idle_timeout: args.idle_timeout,
     };
     crate::run(config, listener, shutdown_signal()).await
 }

@@ -130,6 +130,57 @@ async fn a_stalled_client_does_not_keep_the_server_from_stopping() {
     drop(stalled);
 }
 
+/// A connection with no request in progress is closed after the idle timeout: one whose
+/// client stalled halfway through a request head (closed unanswered), and one kept alive after
+/// its answer. Without a timer either would hold its socket for as long as the client stays.
+#[tokio::test]
+async fn connections_with_no_request_in_progress_are_closed_after_the_idle_timeout() {
+    let server =
+        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    let mut stalled = TcpStream::connect(server.address).await.unwrap();
+    stalled
+        .write_all(b"GET /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut kept_alive = TcpStream::connect(server.address).await.unwrap();
+    kept_alive
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // `read_to_close` fails unless the server closes the connection within 5 s.
+    assert_eq!(read_to_close(stalled).await, "");
+    let answered = read_to_close(kept_alive).await;
+    assert!(answered.starts_with("http/1.1 200"), "{answered}");
+}
+
+/// The idle timeout counts from the last request, not from the connection's start: requests
+/// spaced within it keep one connection serving well past it.
+#[tokio::test]
+async fn a_connection_in_use_outlives_the_idle_timeout() {
+    use tokio::io::AsyncReadExt;
+    let server =
+        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(2)).await;
+    let mut stream = TcpStream::connect(server.address).await.unwrap();
+    let started = Instant::now();
+    let mut answers = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buffer = [0u8; 1024];
+        let read = stream.read(&mut buffer).await.unwrap();
+        let text = String::from_utf8_lossy(&buffer[..read]).to_ascii_lowercase();
+        assert!(
+            text.starts_with("http/1.1 200"),
+            "answer {answers}: {text:?}"
+        );
+        answers += 1;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(answers >= 5, "{answers}");
+}
+
 /// A body that is not valid HTTP (a malformed chunk, or cut short by the client closing its
 /// side) is a client mistake: 400 `parse_error` saying so, not 413.
 #[tokio::test]
