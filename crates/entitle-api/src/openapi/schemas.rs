@@ -15,7 +15,8 @@ pub struct ProfileHeaders {
     #[serde(rename = "adapty-profile-id")]
     #[param(value_type = String, format = Uuid, required = false)]
     adapty_profile_id: Option<String>,
-    /// Your own user id.
+    /// Your own user id: at most 256 bytes (UTF-8; `maxLength` counts characters, which is the
+    /// same for ASCII), no control characters.
     #[serde(rename = "adapty-customer-user-id")]
     #[param(value_type = String, min_length = 1, max_length = 256, pattern = "^[^\\x00-\\x1f\\x7f]+$", required = false)]
     adapty_customer_user_id: Option<String>,
@@ -28,6 +29,8 @@ pub struct ProfileWriteHeaders {
     #[serde(rename = "adapty-profile-id")]
     #[param(value_type = String, format = Uuid, required = false)]
     adapty_profile_id: Option<String>,
+    /// Your own user id: at most 256 bytes (UTF-8; `maxLength` counts characters, which is the
+    /// same for ASCII), no control characters.
     #[serde(rename = "adapty-customer-user-id")]
     #[param(value_type = String, min_length = 1, max_length = 256, pattern = "^[^\\x00-\\x1f\\x7f]+$", required = false)]
     adapty_customer_user_id: Option<String>,
