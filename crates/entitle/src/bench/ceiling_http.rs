@@ -1,7 +1,8 @@
-//! The HTTP ceiling: a bare axum server, served by the same loop as the real one, answering the bench's paths with fixed bytes (a real
-//! profile response captured from the server under test), so the only work per request is
-//! HTTP itself. It runs on a runtime of its own, with as many worker threads as the real
-//! server's default runtime, and is driven by the same load client.
+//! The HTTP ceiling: a bare axum server, served by the same loop as the real one, answering
+//! the bench's paths with fixed bytes (a real profile response captured from the server under
+//! test), so the only work per request is HTTP itself. It runs on a runtime of its own, with as
+//! many worker threads as the real server's default runtime, and is driven by the same load
+//! client.
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;

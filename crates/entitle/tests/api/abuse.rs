@@ -66,6 +66,16 @@ async fn raw_exchange(address: std::net::SocketAddr, request: &str) -> String {
     read_to_close(stream).await
 }
 
+/// A connection whose client began a request head and sent nothing more.
+async fn stalled_connection(address: std::net::SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    stream
+}
+
 /// What the server sends on `stream` until it closes it (or 5 s pass), head lower-cased.
 async fn read_to_close(mut stream: TcpStream) -> String {
     use tokio::io::AsyncReadExt;
@@ -114,13 +124,13 @@ async fn a_body_declared_far_over_the_limit_is_refused_before_it_is_sent() {
 /// from exiting: once every request's deadline has passed, the server stops anyway.
 #[tokio::test]
 async fn a_stalled_client_does_not_keep_the_server_from_stopping() {
-    let server =
-        TestServer::start_with(|config| config.request_timeout = Duration::from_secs(1)).await;
-    let mut stalled = TcpStream::connect(server.address).await.unwrap();
-    stalled
-        .write_all(b"GET /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let server = TestServer::start_with(|config| {
+        config.request_timeout = Duration::from_secs(1);
+        // Far past the bound below: only the shutdown grace may end the connection.
+        config.idle_timeout = Duration::from_secs(3600);
+    })
+    .await;
+    let stalled = stalled_connection(server.address).await;
     // Connections are accepted in turn: once a later one is answered, the server has this one.
     let health = reqwest::get(format!("http://{}/healthz", server.address)).await;
     assert_eq!(health.unwrap().status(), 200);
@@ -137,11 +147,7 @@ async fn a_stalled_client_does_not_keep_the_server_from_stopping() {
 async fn connections_with_no_request_in_progress_are_closed_after_the_idle_timeout() {
     let server =
         TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
-    let mut stalled = TcpStream::connect(server.address).await.unwrap();
-    stalled
-        .write_all(b"GET /api/v2/server-side-api/profile/ HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let stalled = stalled_connection(server.address).await;
     let mut kept_alive = TcpStream::connect(server.address).await.unwrap();
     kept_alive
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
